@@ -38,7 +38,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 schemas: $(STAMP)
-	$(BIN)/ov-movement schema --out schemas/
+	$(BIN)/ov-movement schema --out schemas/ --docs docs/configuration.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check ov_movement tests benchmarks

@@ -1,25 +1,60 @@
-"""Reading pipeline files (first version; the config issue extends it).
+"""Reading pipeline files: JSON (strict, then JSON5 for trailing commas and comments) or YAML.
 
-`load_pipeline(path)` -> `LoadedPipeline` is the entry point every command uses.
+`load_pipeline(path)` -> `LoadedPipeline` is the entry point every command uses. Besides pipeline
+files it reads, as they are, the files NNCF and optimum-intel users already have:
+- an NNCF config (`{"input_info": ..., "compression": ...}`; NNCF's other top-level keys are
+  accepted and ignored, see `pipeline.NNCF_IGNORED_KEYS`),
+- a bare algorithm section (`{"algorithm": "movement_sparsity", ...}`, optimum-intel's
+  `*-movement-sparsity.json`),
+- a bare list of algorithm sections (optimum-intel's `*-jpqd.json`),
+each becoming the `compression` of a pipeline with the embedded default model and data.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ov_movement.config.base import describe
+from ov_movement.config.issues import issues_from_validation_error, sort_by_document
 from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.errors import ConfigError, ConfigIssue
+
+# Top-level keys that only an ov-movement pipeline (not an NNCF config) has.
+_PIPELINE_KEYS = frozenset(
+    {
+        "name",
+        "description",
+        "workdir",
+        "model",
+        "data",
+        "training",
+        "export",
+        "convert",
+        "benchmark",
+        "report",
+    }
+)
+LAYOUTS = {
+    "pipeline": "ov-movement pipeline",
+    "nncf": "NNCF config; default model and data",
+    "algorithm": "bare NNCF algorithm section, optimum-intel style; default model and data",
+    "algorithm_list": "bare list of NNCF algorithm sections, optimum-intel style; default model and data",
+}
 
 
 @dataclass(frozen=True)
 class LoadedPipeline:
     config: PipelineConfig
     path: Path  # absolute path of the file
-    raw: dict[str, Any]
+    raw: dict[str, Any]  # the document as read, as a pipeline mapping (bare NNCF sections wrapped)
+    layout: str = "pipeline"  # a key of LAYOUTS: what kind of file it was
+    format: str = "json"  # "json", "json5" (needed the lenient reader) or "yaml"
 
     @property
     def name(self) -> str:
@@ -30,29 +65,173 @@ class LoadedPipeline:
         return self.path.parent
 
 
-def read_document(path: Path) -> dict[str, Any]:
-    import yaml  # YAML's flow syntax also reads JSON, trailing commas included
+# ---- text -> document --------------------------------------------------------------------------
 
-    if not path.is_file():
-        raise ConfigError(f"no such file: {path}")
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            # json.loads would keep the last value silently: the user edits one and the other wins.
+            raise ConfigError(
+                f"duplicate key {key!r} in the object with keys {', '.join(map(repr, dict(pairs)))}"
+            )
+        seen[key] = value
+    return seen
+
+
+_JSON5_POSITION = re.compile(r":(\d+) (.*) at column (\d+)$")
+
+
+def _parse_json(text: str) -> tuple[Any, str]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys), "json"
+    except json.JSONDecodeError as strict:
+        import json5  # lazily: only files that are not strict JSON need it
+
+        try:
+            return json5.loads(text, object_pairs_hook=_no_duplicate_keys), "json5"
+        except ValueError as lenient:
+            position = _JSON5_POSITION.search(str(lenient))
+            if position:
+                line, column = int(position[1]), int(position[3])
+                # The strict error is more descriptive when both stop at the same place; when JSON5
+                # stops later, the strict one was a JSON5 nicety (trailing comma, comment).
+                if (line, column) > (strict.lineno, strict.colno):
+                    raise ConfigError(
+                        f"syntax error at line {line}, column {column}: {position[2]}"
+                    ) from None
+            raise ConfigError(
+                f"syntax error at line {strict.lineno}, column {strict.colno}: {strict.msg}"
+            ) from None
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml  # lazily: most configs are JSON
+
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"syntax error: {error}", source=str(path)) from error
-    if not isinstance(data, dict):
-        raise ConfigError("the top level must be a mapping", source=str(path))
-    return data
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"syntax error{where}: {problem}") from None
+
+
+def parse_document(text: str, fmt: str) -> tuple[Any, str]:
+    """Parse text as `fmt` ("json" or "yaml"); returns (document, format actually used)."""
+    if not text.strip():
+        raise ConfigError("the file is empty")
+    try:
+        document, used = _parse_json(text) if fmt == "json" else (_parse_yaml(text), "yaml")
+    except RecursionError:
+        raise ConfigError("the document is nested too deeply") from None
+    if document is None:
+        raise ConfigError(
+            "the file is empty (nothing but comments)" if fmt == "yaml" else "the document is null"
+        )
+    return document, used
+
+
+def _format_of(path: Path, text: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix in (".json", ".json5", ".jsonc"):
+        return "json"
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+def _read_text(path: Path, shown: str) -> str:
+    if not path.exists():
+        hint = ""
+        candidate = Path("pipelines") / shown
+        if not Path(shown).is_absolute() and candidate.is_file():
+            hint = f" (did you mean {candidate}?)"
+        raise ConfigError(f"no such file: {shown}{hint}")
+    if path.is_dir():
+        raise ConfigError(f"{shown} is a directory, not a config file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read {shown}: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8-sig")  # tolerate a byte-order mark (some Windows editors add one)
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{shown} is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})"
+        ) from None
+
+
+# ---- document -> pipeline mapping --------------------------------------------------------------
+
+
+def as_pipeline(document: Any) -> tuple[dict[str, Any], str]:
+    """The document as a pipeline mapping, and its layout (a key of LAYOUTS)."""
+    if isinstance(document, list):
+        return {"compression": document}, "algorithm_list"
+    if not isinstance(document, dict):
+        raise ConfigError(
+            "the top level must be a mapping (a pipeline or an NNCF config) or a list of "
+            f"NNCF algorithm sections, got {describe(document)}"
+        )
+    if "algorithm" in document and "compression" not in document:
+        section = {key: value for key, value in document.items() if key != "$schema"}
+        wrapped = {"$schema": document["$schema"]} if "$schema" in document else {}
+        return wrapped | {"compression": section}, "algorithm"
+    return document, (
+        "pipeline" if _PIPELINE_KEYS & set(document) or "compression" not in document else "nncf"
+    )
+
+
+def _relocate(issue: ConfigIssue, layout: str) -> ConfigIssue:
+    """Locations as they read in the file: a bare section has no `compression` key around it."""
+    if layout in ("algorithm", "algorithm_list") and issue.loc.startswith("compression"):
+        loc = issue.loc.removeprefix("compression").removeprefix(".")
+        return ConfigIssue(loc or "(top level)", issue.msg)
+    return issue
+
+
+def validate_pipeline(
+    raw: dict[str, Any], *, source: str | None = None, layout: str = "pipeline"
+) -> PipelineConfig:
+    """Validate a pipeline mapping; every problem is reported in one ConfigError."""
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as error:
+        issues = sort_by_document(issues_from_validation_error(error), raw)
+        raise ConfigError([_relocate(issue, layout) for issue in issues], source=source) from None
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """The file as a pipeline mapping (bare NNCF sections wrapped), unvalidated."""
+    return _read(Path(path), str(path))[0]
+
+
+def _read(path: Path, shown: str) -> tuple[dict[str, Any], str, str]:
+    text = _read_text(path, shown)
+    try:
+        document, used = parse_document(text, _format_of(path, text))
+        raw, layout = as_pipeline(document)
+    except ConfigError as error:
+        raise ConfigError(error.issues, source=shown) from None
+    return raw, layout, used
 
 
 def load_pipeline(path: str | Path) -> LoadedPipeline:
-    path = Path(path).expanduser().resolve()
-    raw = read_document(path)
-    try:
-        config = PipelineConfig.model_validate(raw)
-    except ValidationError as error:
-        issues = [ConfigIssue(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()]
-        raise ConfigError(issues, source=str(path)) from error
-    return LoadedPipeline(config=config, path=path, raw=raw)
+    shown = str(path)
+    resolved = Path(path).expanduser().resolve()
+    raw, layout, used = _read(resolved, shown)
+    config = validate_pipeline(raw, source=shown, layout=layout)
+    return LoadedPipeline(config=config, path=resolved, raw=raw, layout=layout, format=used)
 
 
-__all__ = ["LoadedPipeline", "load_pipeline", "read_document"]
+__all__ = [
+    "LAYOUTS",
+    "LoadedPipeline",
+    "as_pipeline",
+    "load_pipeline",
+    "parse_document",
+    "read_document",
+    "validate_pipeline",
+]

