@@ -1,0 +1,85 @@
+"""One `run` at a time per workdir: an exclusive `flock` on `<workdir>/.lock`.
+
+The cache is shared by every pipeline in a workdir (equal settings share entries), so the lock
+covers the workdir, not one pipeline. `flock` is released by the kernel when the holder dies,
+SIGKILL included, so there is no stale lock to clean up; the file itself is never deleted
+(unlinking a flock'ed file would let a second process lock a new inode). By default a second run
+fails at once naming the holder; `--wait` queues it instead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from ov_movement.errors import StageError
+
+LOCK_NAME = ".lock"
+
+
+def holder_pid(workdir: Path) -> str | None:
+    try:
+        text = (workdir / LOCK_NAME).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def run_in_progress(workdir: Path) -> str | None:
+    """The pid of the run holding the workdir ("?" if unknown), or None; never blocks."""
+    path = workdir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return holder_pid(workdir) or "?"
+    finally:
+        os.close(fd)  # closing drops our shared lock, if we got it
+    return None
+
+
+class RunLock:
+    def __init__(self, workdir: Path, *, wait: bool = False, notify: Callable[[str], None] = print):
+        self.workdir = workdir
+        self.wait = wait
+        self.notify = notify
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.workdir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = holder_pid(self.workdir) or "?"
+                if not self.wait:
+                    raise StageError(
+                        f"another ov-movement run (pid {pid}) is using {self.workdir}; "
+                        "wait for it to finish, or pass --wait to queue behind it"
+                    ) from None
+                self.notify(f"waiting for the ov-movement run (pid {pid}) using {self.workdir} ...")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the flock
+            self._fd = None
+
+
+__all__ = ["LOCK_NAME", "RunLock", "holder_pid", "run_in_progress"]
