@@ -1,0 +1,189 @@
+"""Physically drop masked heads and FFN neurons from a torch model before export.
+
+OpenVINO's pruning pass removes zero structure by itself for some architectures, but not heads
+where its converter fuses attention, and not at all when a whole block is masked (it throws shape
+errors or leaves zero-sized tensors the CPU plugin rejects; DESIGN.md). Those cases are shrunk
+here, torch-side, so the IR never sees them:
+
+- some heads of a block: the attention module's own HF `prune_heads` (slices Q/K/V rows and the
+  output-projection columns, updates the head count);
+- some FFN neurons: slice the rows of the first and the columns of the second linear;
+- every head / every neuron: the block contributes exactly its output bias (the masked parts
+  contribute zero, see `structure`), so the block is replaced by modules that output that bias
+  and compute nothing — no zero-width tensor is ever created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import nn
+from transformers.pytorch_utils import prune_linear_layer
+
+from ov_movement.deploy.structure import ModelStructure, arch_spec
+from ov_movement.errors import StageError
+
+ShrinkMode = Literal["auto", "always", "never"]
+
+
+class BiasOnly(nn.Module):
+    """Replaces a Linear whose every input channel is dead: its output is its bias, broadcast."""
+
+    def __init__(self, bias: torch.Tensor | None, out_features: int):
+        super().__init__()
+        self.out_features = out_features
+        value = bias.detach().clone() if bias is not None else torch.zeros(out_features)
+        self.bias = nn.Parameter(value, requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Only the shape of x is used; the exporter turns this into Shape -> Expand.
+        return self.bias.expand(*x.shape[:-1], self.out_features)
+
+
+class PassThroughAttention(nn.Module):
+    """Replaces the per-head context computation of a block with no heads left.
+
+    Hands the hidden states on unchanged (no computation); the output projection after it is a
+    `BiasOnly` and uses only their shape. Returns a tuple like HF attention cores do.
+    """
+
+    def forward(self, hidden_states: torch.Tensor, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, None]:
+        return hidden_states, None
+
+
+class BiasOnlyAttention(nn.Module):
+    """Replaces an attention module that contains its own output projection (DistilBERT, CLIP)."""
+
+    def __init__(self, bias: torch.Tensor | None, out_features: int):
+        super().__init__()
+        self.projection = BiasOnly(bias, out_features)
+
+    def forward(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, None]:
+        hidden = args[0] if args else kwargs.get("hidden_states", kwargs.get("query"))
+        return self.projection(hidden), None
+
+
+@dataclass
+class BlockShrink:
+    index: int
+    path: str
+    heads: list[int] = field(default_factory=list)
+    neurons: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def plan_shrink(structure: ModelStructure, mode: ShrinkMode) -> list[BlockShrink]:
+    """Which masked heads/neurons to drop torch-side; blocks with nothing to drop are left out.
+
+    `auto` drops whole masked blocks (OpenVINO cannot remove them) and the structure OpenVINO's
+    pass keeps for this architecture; everything else is left to the pruning transformation.
+    """
+    if mode == "never":
+        return []
+    spec = arch_spec(structure.model_type)
+    plan = []
+    for block in structure.blocks:
+        item = BlockShrink(block.index, block.path)
+        if block.masked_heads:
+            if mode == "always":
+                item.heads, reason = block.masked_heads, "export.shrink is always"
+            elif block.all_heads_masked:
+                item.heads, reason = block.masked_heads, "all heads masked"
+            elif not spec.ov_removes_heads:
+                item.heads, reason = (
+                    block.masked_heads,
+                    f"OpenVINO keeps masked heads of {structure.model_type}",
+                )
+            if item.heads:
+                item.reasons.append(f"heads: {reason}")
+        if block.masked_neurons:
+            if mode == "always":
+                item.neurons, reason = block.masked_neurons, "export.shrink is always"
+            elif block.all_neurons_masked:
+                item.neurons, reason = block.masked_neurons, "all FFN neurons masked"
+            elif not spec.ov_removes_ffn:
+                item.neurons, reason = (
+                    block.masked_neurons,
+                    f"OpenVINO keeps masked FFN of {structure.model_type}",
+                )
+            if item.neurons:
+                item.reasons.append(f"ffn: {reason}")
+        if item.heads or item.neurons:
+            plan.append(item)
+    return plan
+
+
+def _set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:
+    parent, _, name = path.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, name, module)
+
+
+def shrink_model(model: nn.Module, structure: ModelStructure, plan: list[BlockShrink]) -> nn.Module:
+    """Apply `plan` to `model` in place (the structure must describe this, unshrunk, model)."""
+    spec = arch_spec(structure.model_type)
+    blocks = {b.index: b for b in structure.blocks}
+    with torch.no_grad():
+        for item in plan:
+            block = blocks[item.index]
+            if item.heads:
+                _drop_heads(model, block.paths, item.heads, block.num_heads, spec.attention_core is not None)
+            if item.neurons:
+                _drop_neurons(model, block.paths, item.neurons, block.intermediate_size)
+    return model
+
+
+def _drop_heads(
+    model: nn.Module, paths: dict[str, str], heads: list[int], num_heads: int, split: bool
+) -> None:
+    out_proj = model.get_submodule(paths["o"])
+    if len(heads) == num_heads:
+        if split:  # BERT-like: core (Q/K/V, softmax) then a separate output projection
+            _set_submodule(model, paths["attention_core"], PassThroughAttention())
+            _set_submodule(model, paths["o"], BiasOnly(out_proj.bias, out_proj.out_features))
+        else:
+            _set_submodule(model, paths["attention"], BiasOnlyAttention(out_proj.bias, out_proj.out_features))
+        return
+    attention = model.get_submodule(paths["attention"])
+    if not hasattr(attention, "prune_heads"):
+        raise StageError(
+            f"dropping single heads of {type(attention).__name__} is not implemented; "
+            "set export.shrink: never to leave them to OpenVINO"
+        )
+    attention.prune_heads(list(heads))
+
+
+def _drop_neurons(model: nn.Module, paths: dict[str, str], neurons: list[int], size: int) -> None:
+    ffn_in, ffn_out = model.get_submodule(paths["ffn_in"]), model.get_submodule(paths["ffn_out"])
+    if len(neurons) == size:
+        # Identity activation too: act(x) on the hidden states would be wasted work.
+        _set_submodule(model, paths["ffn_in"], nn.Identity())
+        _set_submodule(model, paths["ffn_act"], nn.Identity())
+        _set_submodule(model, paths["ffn_out"], BiasOnly(ffn_out.bias, ffn_out.out_features))
+        return
+    dropped = set(neurons)
+    keep = torch.tensor([j for j in range(size) if j not in dropped], dtype=torch.long)
+    _set_submodule(model, paths["ffn_in"], prune_linear_layer(ffn_in, keep, dim=0))
+    _set_submodule(model, paths["ffn_out"], prune_linear_layer(ffn_out, keep, dim=1))
+
+
+def plan_to_json(mode: ShrinkMode, plan: list[BlockShrink]) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "dropped_heads": sum(len(p.heads) for p in plan),
+        "dropped_neurons": sum(len(p.neurons) for p in plan),
+        "blocks": [asdict(p) for p in plan],
+    }
+
+
+__all__ = [
+    "BiasOnly",
+    "BiasOnlyAttention",
+    "BlockShrink",
+    "PassThroughAttention",
+    "ShrinkMode",
+    "plan_shrink",
+    "plan_to_json",
+    "shrink_model",
+]

@@ -1,0 +1,279 @@
+"""Which attention heads and FFN neurons a model's weights make dead, per transformer block.
+
+Read from the exact zeros training left in the weights (NNCF's structured masking zeroes whole
+heads in Q/K/V rows and output-projection columns, whole FFN rows of the first and columns of the
+second linear layer). A structure counts as *masked* only when its contribution to the block's
+output is exactly zero, so dropping it is exact:
+
+- head h: its Q, K and V weight rows are zero, and either its output-projection columns are zero
+  or its V bias is zero (then its context is zero, since softmax rows sum to one);
+- FFN neuron j: its row of the first linear is zero, and either its column of the second linear
+  is zero or its bias is zero too (every supported activation maps 0 to 0).
+
+Architectures are described by a small table of module paths relative to one block, so adding
+one is a table entry. torch is imported lazily: the convert stage reads the JSON form only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ov_movement.errors import StageError
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """Where the attention and FFN linears of one block sit (paths relative to the block).
+
+    `attention_core`: the sub-module computing the per-head context from the hidden states
+    (replaced by a pass-through when every head is masked); None when the attention module also
+    holds the output projection (DistilBERT, Wav2Vec2, CLIP): then the whole `attention` module is
+    replaced. `ov_removes_*`: whether OpenVINO's pruning pass removes that structure by itself
+    (DESIGN.md facts), which decides what `export.shrink: auto` drops torch-side.
+    """
+
+    block: str  # regex on full module names, matching each transformer block
+    attention: str
+    attention_core: str | None
+    q: str
+    k: str
+    v: str
+    o: str
+    ffn_in: str
+    ffn_act: str
+    ffn_out: str
+    ov_removes_heads: bool
+    ov_removes_ffn: bool = True
+
+
+_BERT_LIKE = dict(
+    attention="attention",
+    attention_core="attention.self",
+    q="attention.self.query",
+    k="attention.self.key",
+    v="attention.self.value",
+    o="attention.output.dense",
+    ffn_in="intermediate.dense",
+    ffn_act="intermediate.intermediate_act_fn",
+    ffn_out="output.dense",
+)
+
+# Only BERT is tested end to end; the others follow HF's module layout (transformers 4.57).
+ARCHITECTURES: dict[str, ArchSpec] = {
+    "bert": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
+    "roberta": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
+    "mobilebert": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
+    "swin": ArchSpec(block=r"layers\.\d+\.blocks\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
+    "vit": ArchSpec(
+        block=r"encoder\.layer\.\d+$",
+        ov_removes_heads=False,
+        **(
+            _BERT_LIKE
+            | dict(
+                attention_core="attention.attention",
+                q="attention.attention.query",
+                k="attention.attention.key",
+                v="attention.attention.value",
+            )
+        ),
+    ),
+    "distilbert": ArchSpec(
+        block=r"transformer\.layer\.\d+$",
+        attention="attention",
+        attention_core=None,
+        q="attention.q_lin",
+        k="attention.k_lin",
+        v="attention.v_lin",
+        o="attention.out_lin",
+        ffn_in="ffn.lin1",
+        ffn_act="ffn.activation",
+        ffn_out="ffn.lin2",
+        ov_removes_heads=False,
+    ),
+    "wav2vec2": ArchSpec(
+        block=r"encoder\.layers\.\d+$",
+        attention="attention",
+        attention_core=None,
+        q="attention.q_proj",
+        k="attention.k_proj",
+        v="attention.v_proj",
+        o="attention.out_proj",
+        ffn_in="feed_forward.intermediate_dense",
+        ffn_act="feed_forward.intermediate_act_fn",
+        ffn_out="feed_forward.output_dense",
+        ov_removes_heads=False,
+    ),
+}
+_CLIP = ArchSpec(
+    block=r"encoder\.layers\.\d+$",
+    attention="self_attn",
+    attention_core=None,
+    q="self_attn.q_proj",
+    k="self_attn.k_proj",
+    v="self_attn.v_proj",
+    o="self_attn.out_proj",
+    ffn_in="mlp.fc1",
+    ffn_act="mlp.activation_fn",
+    ffn_out="mlp.fc2",
+    ov_removes_heads=False,
+)
+ARCHITECTURES |= {"clip": _CLIP, "clip_vision_model": _CLIP}
+
+_HEAD_COUNT_ATTRS = ("num_attention_heads", "n_heads", "num_heads")
+_LINEAR_ROLES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
+_ROLES = ("attention", "attention_core", "ffn_act", *_LINEAR_ROLES)
+
+
+@dataclass
+class BlockStructure:
+    """One transformer block: full module paths, sizes, and what is masked."""
+
+    index: int
+    path: str
+    num_heads: int
+    head_dim: int
+    intermediate_size: int
+    paths: dict[str, str]  # role (q, k, v, o, ffn_in, ffn_out, attention, ...) -> full path
+    masked_heads: list[int] = field(default_factory=list)
+    masked_neurons: list[int] = field(default_factory=list)
+
+    @property
+    def all_heads_masked(self) -> bool:
+        return len(self.masked_heads) == self.num_heads
+
+    @property
+    def all_neurons_masked(self) -> bool:
+        return len(self.masked_neurons) == self.intermediate_size
+
+
+@dataclass
+class ModelStructure:
+    model_type: str
+    blocks: list[BlockStructure]
+
+    @property
+    def masked_heads(self) -> int:
+        return sum(len(b.masked_heads) for b in self.blocks)
+
+    @property
+    def masked_neurons(self) -> int:
+        return sum(len(b.masked_neurons) for b in self.blocks)
+
+    @property
+    def total_heads(self) -> int:
+        return sum(b.num_heads for b in self.blocks)
+
+    @property
+    def total_neurons(self) -> int:
+        return sum(b.intermediate_size for b in self.blocks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_type": self.model_type,
+            "masked_heads": self.masked_heads,
+            "total_heads": self.total_heads,
+            "masked_neurons": self.masked_neurons,
+            "total_neurons": self.total_neurons,
+            "blocks": [asdict(b) for b in self.blocks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelStructure:
+        return cls(data["model_type"], [BlockStructure(**b) for b in data["blocks"]])
+
+
+def arch_spec(model_type: str) -> ArchSpec:
+    try:
+        return ARCHITECTURES[model_type]
+    except KeyError:
+        raise StageError(
+            f"no structure table for model_type {model_type!r} (known: {', '.join(sorted(ARCHITECTURES))}); "
+            "add an ArchSpec in ov_movement/deploy/structure.py"
+        ) from None
+
+
+def _head_count(model: torch.nn.Module, block_path: str, spec: ArchSpec) -> int:
+    # The attention module knows its own (possibly already pruned) head count; Swin varies per stage.
+    for path in filter(None, (spec.attention_core, spec.attention)):
+        module = model.get_submodule(f"{block_path}.{path}")
+        for attr in _HEAD_COUNT_ATTRS:
+            if isinstance(getattr(module, attr, None), int):
+                return getattr(module, attr)
+    raise StageError(f"cannot find the head count of {block_path}.{spec.attention}")
+
+
+def find_masked_structure(model: torch.nn.Module) -> ModelStructure:
+    """Per block, the heads and FFN neurons whose contribution is exactly zero (see module doc)."""
+    import torch
+
+    model_type = model.config.model_type
+    spec = arch_spec(model_type)
+    pattern = re.compile(rf"(?:^|\.){spec.block}")
+    block_paths = [name for name, _ in model.named_modules() if pattern.search(name)]
+    if not block_paths:
+        raise StageError(f"no transformer blocks matching {spec.block!r} in the {model_type} model")
+    blocks = []
+    with torch.no_grad():
+        for index, block_path in enumerate(block_paths):
+            paths = {
+                role: f"{block_path}.{rel}" for role in _ROLES if (rel := getattr(spec, role)) is not None
+            }
+            lin = {role: model.get_submodule(paths[role]) for role in _LINEAR_ROLES}
+            heads = _head_count(model, block_path, spec)
+            head_dim = lin["q"].out_features // heads
+            block = BlockStructure(
+                index=index,
+                path=block_path,
+                num_heads=heads,
+                head_dim=head_dim,
+                intermediate_size=lin["ffn_in"].out_features,
+                paths=paths,
+            )
+            block.masked_heads = _masked_heads(lin, heads, head_dim)
+            block.masked_neurons = _masked_neurons(lin["ffn_in"], lin["ffn_out"])
+            blocks.append(block)
+    return ModelStructure(model_type, blocks)
+
+
+def _rows_zero(weight: torch.Tensor, rows_per_group: int) -> torch.Tensor:
+    """[groups] bool: all of a group's rows are zero."""
+    return (weight.reshape(-1, rows_per_group * weight.shape[1]) == 0).all(dim=1)
+
+
+def _bias_zero(linear: torch.nn.Linear, group: int) -> torch.Tensor:
+    """[groups] bool: a group's bias entries are zero (a missing bias counts as zero)."""
+    import torch
+
+    if linear.bias is None:
+        return torch.ones(linear.out_features // group, dtype=torch.bool)
+    return (linear.bias.reshape(-1, group) == 0).all(dim=1)
+
+
+def _masked_heads(lin: dict[str, Any], heads: int, head_dim: int) -> list[int]:
+    qkv_zero = _rows_zero(lin["q"].weight, head_dim) & _rows_zero(lin["k"].weight, head_dim)
+    qkv_zero &= _rows_zero(lin["v"].weight, head_dim)
+    out_zero = _rows_zero(lin["o"].weight.T.contiguous(), head_dim)
+    dead = qkv_zero & (out_zero | _bias_zero(lin["v"], head_dim))
+    return [h for h in range(heads) if bool(dead[h])]
+
+
+def _masked_neurons(ffn_in: torch.nn.Linear, ffn_out: torch.nn.Linear) -> list[int]:
+    rows_zero = (ffn_in.weight == 0).all(dim=1)
+    cols_zero = (ffn_out.weight == 0).all(dim=0)
+    dead = rows_zero & (cols_zero | _bias_zero(ffn_in, 1))
+    return dead.nonzero().flatten().tolist()
+
+
+__all__ = [
+    "ARCHITECTURES",
+    "ArchSpec",
+    "BlockStructure",
+    "ModelStructure",
+    "arch_spec",
+    "find_masked_structure",
+]

@@ -1,0 +1,195 @@
+"""convert: ONNX -> dense and pruned OpenVINO IR, verified equivalent, with size/shape stats.
+
+- `dense.xml/.bin`: `ov.convert_model(model.onnx)`, no pruning: the baseline with the original
+  shapes. Verified against ONNX Runtime on export's `samples.npz`.
+- `pruned.xml/.bin`: OpenVINO's pruning transformation (static reshape, MOC, pruning, cleanup,
+  back to dynamic) on `model_shrunk.onnx` when export shrank torch-side, else on `model.onnx`.
+  Verified against the dense IR on the samples and, when dynamic, on a batch 1 / seq 16 slice.
+- `stats.json`: sizes, parameters, linear FLOPs per token, per-MatMul shapes, removal efficiency
+  (final, and OpenVINO's pass alone on `model.onnx`), verification results.
+
+All checks compile with f32 inference precision (this CPU defaults to bf16).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ov_movement.errors import StageError
+from ov_movement.stages.base import StageContext, StageResult
+
+if TYPE_CHECKING:
+    from ov_movement.config.pipeline import ConvertConfig
+
+log = logging.getLogger(__name__)
+
+
+def run(ctx: StageContext) -> StageResult:
+    return build_irs(ctx.input("export"), ctx.output_dir, ctx.config.convert)
+
+
+def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig) -> StageResult:
+    from ov_movement.deploy import ir, stats
+    from ov_movement.deploy.onnx_export import onnx_outputs
+    from ov_movement.deploy.structure import ModelStructure
+    from ov_movement.deploy.verify import compare_outputs, fit_inputs
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = export_dir / "model.onnx"
+    shrunk_path = export_dir / "model_shrunk.onnx"
+    pruned_source = shrunk_path if shrunk_path.exists() else onnx_path
+    with np.load(export_dir / "samples.npz") as npz:
+        samples = {k: npz[k][: cfg.verify_samples] for k in npz.files}
+    names = list(samples)
+    shrink_info = json.loads((export_dir / "shrink.json").read_text(encoding="utf-8"))
+    structure = ModelStructure.from_json(shrink_info["structure"]) if shrink_info.get("structure") else None
+    where = f"{len(samples[names[0]])} samples, seq {samples[names[0]].shape[1]}"
+
+    reports: list = []
+
+    def check(reference, candidate, artefact, reference_label, inputs=where) -> None:
+        report = compare_outputs(
+            reference,
+            candidate,
+            atol=cfg.atol,
+            artefact=artefact,
+            reference_label=reference_label,
+            inputs=inputs,
+        )
+        reports.append(report)
+        report.raise_if_failed()  # after logging: every output's ✓/✗ is shown first
+
+    log.info("dense IR: convert_model(%s)", onnx_path.name)
+    dense = ir.convert_dense(onnx_path)
+    dense_compiled = ir.compile_f32(dense)
+    check(onnx_outputs(onnx_path, samples), ir.infer(dense_compiled, samples), "dense IR", "model.onnx")
+
+    log.info(
+        "pruned IR: pruning transformation on %s (static %dx%d)",
+        pruned_source.name,
+        cfg.batch_size,
+        cfg.seq_length,
+    )
+    pruned = _prune(pruned_source, cfg)
+    try:
+        pruned_compiled = ir.compile_f32(pruned)
+    except RuntimeError as exc:  # e.g. zero-sized tensors left by a fully masked block
+        first = str(exc).strip().splitlines()[0][:300]
+        raise StageError(f"the pruned IR does not compile on CPU: {first}{_hint(pruned_source)}") from exc
+    pruned_static = all(inp.get_partial_shape().is_static for inp in pruned.inputs)
+    feeds = [(samples, where)]
+    if pruned_static:
+        shape = pruned.inputs[0].get_partial_shape().to_shape()
+        feeds = [(fit_inputs(samples, names, shape[0], shape[1]), f"static {shape[0]}x{shape[1]}")]
+    else:  # a second shape proves the dynamic axes survived the static-shape pass
+        feeds.append((fit_inputs(samples, names, 1, min(16, samples[names[0]].shape[1])), "batch 1, seq 16"))
+    for feed, label in feeds:
+        check(ir.infer(dense_compiled, feed), ir.infer(pruned_compiled, feed), "pruned IR", "dense IR", label)
+
+    dense_mm, pruned_mm = stats.weight_matmuls(dense), stats.weight_matmuls(pruned)
+    reference_names = stats.onnx_matmul_names(onnx_path)
+    removal = stats.removal_efficiency(structure, pruned_mm, reference_names) if structure else None
+    ov_only = removal
+    if structure and pruned_source != onnx_path:
+        ov_only = _openvino_only_removal(onnx_path, cfg, structure, reference_names)
+
+    ir.save_ir(dense, out_dir / "dense.xml", compress_to_fp16=cfg.compress_to_fp16)
+    ir.save_ir(pruned, out_dir / "pruned.xml", compress_to_fp16=cfg.compress_to_fp16)
+    if cfg.compress_to_fp16:  # the saved IRs now differ from the checked ones: check them again
+        saved = [ir.compile_f32(out_dir / f"{n}.xml") for n in ("dense", "pruned")]
+        feed, label = feeds[0]
+        check(
+            ir.infer(saved[0], feed), ir.infer(saved[1], feed), "pruned.xml (fp16)", "dense.xml (fp16)", label
+        )
+
+    dense_sum = stats.ir_summary(dense, out_dir / "dense.xml")
+    pruned_sum = stats.ir_summary(pruned, out_dir / "pruned.xml")
+    result = {
+        "dense": dense_sum | {"source": onnx_path.name, "inputs": ir.input_partial_shapes(dense)},
+        "pruned": pruned_sum | {"source": pruned_source.name, "inputs": ir.input_partial_shapes(pruned)},
+        "flop_bound_speedup": _ratio(
+            dense_sum["linear_flops_per_token"], pruned_sum["linear_flops_per_token"]
+        ),
+        "size_ratio": _ratio(pruned_sum["bin_bytes"], dense_sum["bin_bytes"]),
+        "masked": _masked_summary(structure),
+        "removal_efficiency": _fractions(removal),
+        "removal_efficiency_openvino_only": _fractions(ov_only),
+        "removal_detail": removal,
+        "matmuls": stats.matmul_table(dense_mm, pruned_mm),
+        "matmul_shape_convention": "[out_features, in_features]",
+        "compress_to_fp16": cfg.compress_to_fp16,
+        "inference_precision": "f32",
+        "verification": [r.to_json() for r in reports],
+    }
+    (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    metrics = {
+        "dense_bin_bytes": dense_sum["bin_bytes"],
+        "pruned_bin_bytes": pruned_sum["bin_bytes"],
+        "flop_bound_speedup": result["flop_bound_speedup"],
+        "removal_efficiency": result["removal_efficiency"],
+        "removal_efficiency_openvino_only": result["removal_efficiency_openvino_only"],
+        "max_abs_diff": max(r.max_abs_diff or 0.0 for r in reports),
+    }
+    summary = (
+        f".bin {dense_sum['bin_bytes'] / 1e6:.2f} MB -> {pruned_sum['bin_bytes'] / 1e6:.2f} MB, "
+        f"linear FLOPs x{result['flop_bound_speedup']:.2f} fewer"
+    )
+    return StageResult(metrics=metrics, summary=summary)
+
+
+def _prune(source: Path, cfg: ConvertConfig):
+    from ov_movement.deploy import ir
+
+    try:
+        return ir.prune_ir(source, batch=cfg.batch_size, seq=cfg.seq_length, keep_dynamic=cfg.keep_dynamic)
+    except StageError as exc:
+        raise StageError(f"{exc}{_hint(source)}") from exc
+
+
+def _hint(source: Path) -> str:
+    if source.name == "model_shrunk.onnx":
+        return ""
+    return " (set export.shrink: always to drop the masked structure torch-side before export)"
+
+
+def _openvino_only_removal(onnx_path: Path, cfg: ConvertConfig, structure, reference_names) -> dict[str, Any]:
+    """What OpenVINO's pass achieves without the torch-side shrink (a diagnostic; may fail)."""
+    from ov_movement.deploy import ir, stats
+
+    try:
+        model = ir.prune_ir(onnx_path, batch=cfg.batch_size, seq=cfg.seq_length, keep_dynamic=False)
+    except StageError as exc:
+        log.info("without the torch-side shrink: %s", exc)
+        return {"attention_heads": None, "ffn_neurons": None, "error": str(exc)}
+    return stats.removal_efficiency(structure, stats.weight_matmuls(model), reference_names)
+
+
+def _fractions(removal: dict[str, Any] | None) -> dict[str, Any] | None:
+    if removal is None:
+        return None
+    keys = ("attention_heads", "ffn_neurons", "error", "unmatched")
+    return {k: removal[k] for k in keys if k in removal}
+
+
+def _masked_summary(structure) -> dict[str, int] | None:
+    if structure is None:
+        return None
+    return {
+        "heads": structure.masked_heads,
+        "total_heads": structure.total_heads,
+        "ffn_neurons": structure.masked_neurons,
+        "total_ffn_neurons": structure.total_neurons,
+    }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+__all__ = ["build_irs", "run"]

@@ -1,0 +1,153 @@
+"""export: the mask stage's checkpoint -> ONNX with exact zeros, verified against torch.
+
+Outputs (in the stage directory):
+- `model.onnx`: the masked model with its original shapes (sparsified weights are exact zeros);
+  the convert stage's dense baseline and the benchmark's ONNX model.
+- `model_shrunk.onnx`: only when `export.shrink` dropped something torch-side (whole masked blocks,
+  which OpenVINO cannot remove; with `always`, every masked head/neuron). The convert stage prunes
+  this one when present, else `model.onnx`. Shrinking is done here because only this stage has
+  the torch model; convert still runs and verifies OpenVINO's pruning pass on either.
+- `shrink.json`: the masked structure read from the weights (the reference for removal
+  efficiency) and what was dropped torch-side per block, with reasons.
+- `verification.json`: per artefact and output, max abs diff vs torch and ok.
+- `samples.npz`: the eval inputs used for verification, so convert checks the IRs on the same
+  real samples without loading data.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ov_movement.errors import StageError
+from ov_movement.stages.base import StageContext, StageResult
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ov_movement.config.pipeline import ExportConfig
+
+log = logging.getLogger(__name__)
+
+
+def run(ctx: StageContext) -> StageResult:
+    from ov_movement.data import load_eval_arrays
+    from ov_movement.training.checkpoint import load_sparse_model
+
+    cfg = ctx.config.export
+    model = load_sparse_model(ctx.config, ctx.input("mask") / "checkpoint", ctx.config_dir)
+    arrays, _ = load_eval_arrays(ctx.config, ctx.config_dir, limit=cfg.verify_samples)
+    return export_model(model, arrays, ctx.output_dir, cfg)
+
+
+def export_model(
+    model: nn.Module, arrays: Mapping[str, np.ndarray], out_dir: Path, cfg: ExportConfig
+) -> StageResult:
+    """Everything but loading: export, shrink, verify, write the outputs listed in the module doc."""
+    from ov_movement.deploy.onnx_export import export_onnx, model_input_names
+    from ov_movement.deploy.shrink import plan_shrink, plan_to_json, shrink_model
+    from ov_movement.deploy.verify import fit_inputs
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    names = model_input_names(model, arrays)
+    samples = {n: np.ascontiguousarray(arrays[n][: cfg.verify_samples], dtype=np.int64) for n in names}
+    if not cfg.dynamic_axes:
+        samples = fit_inputs(samples, names, cfg.static_batch_size, cfg.static_seq_length)
+    where = f"{len(samples[names[0]])} eval samples, seq {samples[names[0]].shape[1]}"
+
+    structure = _structure(model, cfg.shrink)
+    export_onnx(model, samples, out_dir / "model.onnx", opset=cfg.opset, dynamic=cfg.dynamic_axes)
+    reference = _torch(model, samples)
+    reports = [_check_onnx(out_dir / "model.onnx", samples, reference, cfg.atol, where)]
+
+    plan = plan_shrink(structure, cfg.shrink) if structure else []
+    if plan:
+        shrunk = shrink_model(copy.deepcopy(model), structure, plan)
+        reports.append(_compare(reference, _torch(shrunk, samples), cfg.atol, "shrunk torch model", where))
+        export_onnx(shrunk, samples, out_dir / "model_shrunk.onnx", opset=cfg.opset, dynamic=cfg.dynamic_axes)
+        reports.append(_check_onnx(out_dir / "model_shrunk.onnx", samples, reference, cfg.atol, where))
+
+    np.savez(out_dir / "samples.npz", **samples)
+    shrink_info = plan_to_json(cfg.shrink, plan) | {
+        "onnx": "model_shrunk.onnx" if plan else None,
+        "structure": structure.to_json() if structure else None,
+    }
+    _write_json(out_dir / "shrink.json", shrink_info)
+    _write_json(
+        out_dir / "verification.json", {"reference": "torch", "reports": [r.to_json() for r in reports]}
+    )
+    for report in reports:
+        report.raise_if_failed()
+
+    metrics: dict[str, Any] = {
+        "opset": cfg.opset,
+        "dynamic_axes": cfg.dynamic_axes,
+        "inputs": names,
+        "max_abs_diff": max(r.max_abs_diff or 0.0 for r in reports),
+        "shrunk": bool(plan),
+        "dropped_heads": shrink_info["dropped_heads"],
+        "dropped_neurons": shrink_info["dropped_neurons"],
+    }
+    if structure:
+        metrics |= {"masked_heads": structure.masked_heads, "masked_neurons": structure.masked_neurons}
+    summary = f"model.onnx (opset {cfg.opset}, max diff {metrics['max_abs_diff']:.2g})"
+    if plan:
+        summary += (
+            f"; shrunk torch-side: {metrics['dropped_heads']} heads, {metrics['dropped_neurons']} FFN neurons"
+        )
+    return StageResult(metrics=metrics, summary=summary)
+
+
+def _structure(model: nn.Module, mode: str):
+    from ov_movement.deploy.structure import ARCHITECTURES, find_masked_structure
+
+    model_type = getattr(getattr(model, "config", None), "model_type", None)
+    if model_type not in ARCHITECTURES:
+        # Export still works; only shrinking and removal efficiency need the structure table.
+        log.warning("no structure table for model_type %r: no shrink, no removal efficiency", model_type)
+        if mode == "always":
+            raise StageError(f"export.shrink is always, but model_type {model_type!r} has no structure table")
+        return None
+    structure = find_masked_structure(model)
+    log.info(
+        "masked structure: %d/%d heads, %d/%d FFN neurons",
+        structure.masked_heads,
+        structure.total_heads,
+        structure.masked_neurons,
+        structure.total_neurons,
+    )
+    return structure
+
+
+def _torch(model: nn.Module, samples: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    from ov_movement.deploy.onnx_export import torch_outputs
+
+    return torch_outputs(model, samples)
+
+
+def _compare(reference, candidate, atol: float, artefact: str, where: str):
+    from ov_movement.deploy.verify import compare_outputs
+
+    return compare_outputs(
+        reference, candidate, atol=atol, artefact=artefact, reference_label="torch", inputs=where
+    )
+
+
+def _check_onnx(path: Path, samples, reference, atol: float, where: str):
+    from ov_movement.deploy.onnx_export import onnx_outputs
+
+    return _compare(reference, onnx_outputs(path, samples), atol, path.name, where)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+__all__ = ["export_model", "run"]
