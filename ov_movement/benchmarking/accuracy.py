@@ -1,0 +1,101 @@
+"""Accuracy of what is deployed: an OpenVINO model evaluated on the eval split.
+
+Inference runs at f32 by default: on CPUs with AVX512-BF16 the plugin would otherwise pick bf16,
+and the question here is whether pruning changed the model, not what bf16 does to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ov_movement.errors import StageError
+
+
+def classification_metrics(predictions: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy, and F1 of class 1 when the task is binary (as the torch eval reports it)."""
+    metrics = {"accuracy": float(np.mean(predictions == labels)) if len(labels) else float("nan")}
+    if set(np.unique(labels)) <= {0, 1} and set(np.unique(predictions)) <= {0, 1}:
+        tp = int(np.sum((predictions == 1) & (labels == 1)))
+        fp = int(np.sum((predictions == 1) & (labels == 0)))
+        fn = int(np.sum((predictions == 0) & (labels == 1)))
+        metrics["f1"] = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return metrics
+
+
+def predict(
+    model_path: Path,
+    inputs: Mapping[str, np.ndarray],
+    *,
+    batch_size: int = 32,
+    device: str = "CPU",
+    precision: str = "f32",
+) -> np.ndarray:
+    """Arg-max class of every row of `inputs` ([N, seq] int64 arrays keyed by input name)."""
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.read_model(str(model_path))
+    names = [port.get_any_name() for port in model.inputs]
+    missing = [n for n in names if n not in inputs]
+    if missing:
+        raise StageError(f"{model_path.name} expects inputs {names}; the eval data lacks {missing}")
+    rows = len(next(iter(inputs.values())))
+    static_batch, static_seq = _static_dims(model, names[0])
+    if static_seq is not None and static_seq != inputs[names[0]].shape[1]:
+        raise StageError(
+            f"{model_path.name} has a static sequence length {static_seq} but the eval data is "
+            f"{inputs[names[0]].shape[1]} tokens long (data.max_seq_length)"
+        )
+    step = static_batch or batch_size
+    config = {} if precision == "default" else {"INFERENCE_PRECISION_HINT": precision}
+    request = core.compile_model(model, device, config).create_infer_request()
+    predictions = []
+    for start in range(0, rows, step):
+        batch = {n: inputs[n][start : start + step] for n in names}
+        real = len(batch[names[0]])
+        if static_batch and real < static_batch:  # a static batch must be full: pad, then drop the padding
+            batch = {
+                n: np.concatenate([a, np.repeat(a[-1:], static_batch - real, axis=0)])
+                for n, a in batch.items()
+            }
+        logits = request.infer(batch)[0]  # the first output: logits
+        predictions.append(np.argmax(logits[:real], axis=-1))
+    return np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)
+
+
+def _static_dims(model: Any, name: str) -> tuple[int | None, int | None]:
+    shape = model.input(name).get_partial_shape()
+    dims = [d.get_length() if d.is_static else None for d in shape]
+    return (dims[0] if dims else None), (dims[1] if len(dims) > 1 else None)
+
+
+def evaluate_models(
+    models: Mapping[str, Path],
+    inputs: Mapping[str, np.ndarray],
+    labels: np.ndarray,
+    *,
+    batch_size: int = 32,
+    device: str = "CPU",
+    precision: str = "f32",
+) -> dict[str, Any]:
+    """Metrics per model plus how often each model's predictions agree with the first one's."""
+    results: dict[str, Any] = {}
+    reference: np.ndarray | None = None
+    for name, path in models.items():
+        predictions = predict(path, inputs, batch_size=batch_size, device=device, precision=precision)
+        entry: dict[str, Any] = {"samples": int(len(labels)), **classification_metrics(predictions, labels)}
+        if reference is None:
+            reference = predictions
+        else:
+            # Same predictions as the reference, sample by sample: stricter than equal accuracy.
+            entry["agreement"] = float(np.mean(predictions == reference))
+            entry["agreement_with"] = next(iter(models))
+        results[name] = entry
+    return results
+
+
+__all__ = ["classification_metrics", "evaluate_models", "predict"]

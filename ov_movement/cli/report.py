@@ -1,0 +1,88 @@
+"""`ov-movement report FILE`: the results of a pipeline's current outputs, in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ov_movement.config.load import LoadedPipeline
+
+EPILOG = """examples:
+  ov-movement report pipelines/bert.json
+  ov-movement report my.yaml --workdir /data/runs
+The full report (plots, per-layer tables) is <workdir>/<pipeline>/report/report.md once the
+report stage has run."""
+
+STAGES = ("sparsify", "mask", "export", "convert", "benchmark", "report")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="print the summary tables of a pipeline's current results",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", type=Path, help="pipeline file (JSON or YAML)")
+    parser.add_argument("--workdir", type=Path, default=None, help="override the config's `workdir`")
+    parser.set_defaults(func=main)
+
+
+def view_dir(loaded: LoadedPipeline, workdir: Path | None) -> Path:
+    """`<workdir>/<pipeline-name>`, resolved by the runner's own rules so `report` reads exactly
+    the views `run` wrote (workdir relative to the current directory; sanitised name)."""
+    from ov_movement.runner.lockfile import pipeline_dir
+    from ov_movement.runner.plan import resolve_workdir
+
+    return pipeline_dir(resolve_workdir(loaded, workdir), loaded.name)
+
+
+def main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    from ov_movement.config.load import load_pipeline
+    from ov_movement.errors import StageError
+    from ov_movement.reporting import tables
+    from ov_movement.reporting.collect import collect
+    from ov_movement.reporting.markdown import headline
+
+    loaded = load_pipeline(args.file)
+    root = view_dir(loaded, args.workdir)
+    stage_dirs = {stage: root / stage for stage in STAGES if (root / stage).is_dir()}
+    if not stage_dirs:
+        raise StageError(
+            f"no outputs of pipeline {loaded.name!r} under {root}; run `ov-movement run {args.file}` first"
+        )
+    data = collect(loaded.config, stage_dirs, title=f"{loaded.name}: results")
+
+    console = Console()
+    console.print(f"[bold]{data.title}[/bold]  ({root})")
+    for line in headline(data):
+        console.print(line.replace("**", ""))
+    for table in (
+        tables.accuracy_table(data),
+        tables.size_table(data.stats),
+        tables.structure_table(data.blocks),
+        tables.benchmark_table(data.benchmark),
+        tables.machine_table(data.benchmark),
+    ):
+        if not table.rows:
+            continue
+        rich_table = RichTable(title=table.title, title_justify="left")
+        for column in table.header:
+            rich_table.add_column(column)
+        for row in table.rows:
+            rich_table.add_row(*row)
+        console.print(rich_table)
+    if data.missing:
+        console.print("not available yet: " + ", ".join(data.missing), style="yellow")
+    report_md = root / "report" / "report.md"
+    if report_md.is_file():
+        console.print(f"full report: {report_md}")
+    return 0
+
+
+__all__ = ["register", "view_dir"]

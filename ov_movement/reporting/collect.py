@@ -1,0 +1,87 @@
+"""Gathering everything the report shows from the stage output directories.
+
+Shared by the report stage (which renders it to files) and `ov-movement report` (which prints
+it), so both always show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ov_movement.reporting.sources import (
+    BlockRow,
+    LayerRow,
+    TrainingHistory,
+    final_eval_metrics,
+    read_json,
+    read_jsonl,
+    sparsity_table,
+    training_history,
+)
+
+if TYPE_CHECKING:
+    from ov_movement.config.pipeline import PipelineConfig
+
+# (stage, file) pairs the report reads; the ones not found are listed in the report.
+SOURCES = (
+    ("sparsify", "train_log.jsonl"),
+    ("sparsify", "eval.json"),
+    ("mask", "train_log.jsonl"),
+    ("mask", "eval.json"),
+    ("mask", "sparsity_table.json"),
+    ("convert", "stats.json"),
+    ("benchmark", "benchmark.json"),
+)
+
+
+@dataclass
+class ReportData:
+    title: str
+    config: PipelineConfig
+    history: TrainingHistory
+    layers: list[LayerRow]
+    blocks: list[BlockRow]
+    warmup_eval: dict[str, float] | None  # torch, end of warm-up (sparsify)
+    final_eval: dict[str, float] | None  # torch, after masking and fine-tuning (mask)
+    stats: dict[str, Any] | None  # convert/stats.json
+    benchmark: dict[str, Any] | None  # benchmark/benchmark.json
+    missing: list[str] = field(default_factory=list)
+
+
+def collect(config: PipelineConfig, stage_dirs: Mapping[str, Path], title: str | None = None) -> ReportData:
+    """Read what exists among the upstream outputs; absent stages or files leave gaps, not errors."""
+
+    def path(stage: str, name: str) -> Path | None:
+        directory = stage_dirs.get(stage)
+        return directory / name if directory is not None else None
+
+    missing = [f"{stage}/{name}" for stage, name in SOURCES if not ((p := path(stage, name)) and p.is_file())]
+
+    def load(stage: str, name: str) -> Any:
+        p = path(stage, name)
+        return read_json(p) if p else None
+
+    params = config.movement.params
+    logs = [read_jsonl(p) for stage in ("sparsify", "mask") if (p := path(stage, "train_log.jsonl"))]
+    history = training_history(
+        logs, (params.warmup_start_epoch, params.warmup_end_epoch), steps_per_epoch=params.steps_per_epoch
+    )
+    layers, blocks = sparsity_table(load("mask", "sparsity_table.json"))
+    return ReportData(
+        title=title or config.report.title or f"ov-movement report: {config.name or 'pipeline'}",
+        config=config,
+        history=history,
+        layers=layers,
+        blocks=blocks,
+        warmup_eval=final_eval_metrics(load("sparsify", "eval.json")),
+        final_eval=final_eval_metrics(load("mask", "eval.json")),
+        stats=load("convert", "stats.json"),
+        benchmark=load("benchmark", "benchmark.json"),
+        missing=missing,
+    )
+
+
+__all__ = ["SOURCES", "ReportData", "collect"]

@@ -1,0 +1,53 @@
+"""report stage: report.md (+ self-contained report.html), the two PNG plots, tables as JSON.
+
+Reads (all optional; gaps are listed in the report) sparsify/{train_log.jsonl, eval.json},
+mask/{train_log.jsonl, eval.json, sparsity_table.json}, convert/stats.json,
+benchmark/benchmark.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from ov_movement.reporting import tables
+from ov_movement.reporting.collect import collect
+from ov_movement.reporting.html import render_html
+from ov_movement.reporting.markdown import LIFECYCLE_PNG, STRUCTURE_PNG, render_markdown
+from ov_movement.reporting.plots import plot_kept_structure, plot_sparsity_lifecycle
+from ov_movement.stages.base import StageContext, StageResult
+
+
+def run(ctx: StageContext) -> StageResult:
+    data = collect(ctx.config, ctx.inputs)
+    out = ctx.output_dir
+    plot_sparsity_lifecycle(data.history, out / LIFECYCLE_PNG)
+    plot_kept_structure(data.blocks, out / STRUCTURE_PNG)
+    markdown = render_markdown(data, {"lifecycle": LIFECYCLE_PNG, "structure": STRUCTURE_PNG})
+    (out / "report.md").write_text(markdown, encoding="utf-8")
+    if ctx.config.report.html:
+        (out / "report.html").write_text(render_html(markdown, out, data.title), encoding="utf-8")
+    # The same tables as data, for scripts that would otherwise scrape the Markdown.
+    table_list = [
+        tables.accuracy_table(data),
+        tables.structure_table(data.blocks),
+        tables.size_table(data.stats),
+        tables.benchmark_table(data.benchmark),
+        tables.machine_table(data.benchmark),
+    ]
+    (out / "tables.json").write_text(
+        json.dumps([asdict(t) for t in table_list], indent=1, ensure_ascii=False)
+    )
+
+    metrics: dict[str, object] = {"missing_inputs": len(data.missing)}
+    if data.history.linear_sparsity:
+        metrics["final_linear_sparsity_pct"] = data.history.linear_sparsity[-1]
+    if data.final_eval and "accuracy" in data.final_eval:
+        metrics["torch_accuracy"] = data.final_eval["accuracy"]
+    summary = f"report.md{' + report.html' if ctx.config.report.html else ''}, 2 plots"
+    if data.missing:
+        summary += f"; not available: {', '.join(data.missing)}"
+    return StageResult(metrics=metrics, summary=summary)
+
+
+__all__ = ["run"]

@@ -1,0 +1,66 @@
+"""`ov-movement report FILE` reads the runner's view `<workdir>/<pipeline-name>/<stage>`."""
+
+import json
+
+import pytest
+
+from ov_movement.cli import main
+from tests.reporting.fixtures import write_upstream
+
+
+def write_pipeline(tmp_path, workdir="runs"):
+    path = tmp_path / "tiny.json"
+    path.write_text(
+        json.dumps(
+            {
+                "workdir": workdir,
+                "compression": {
+                    "algorithm": "movement_sparsity",
+                    "params": {
+                        "warmup_start_epoch": 1,
+                        "warmup_end_epoch": 3,
+                        "importance_regularization_factor": 0.05,
+                    },
+                },
+            }
+        )
+    )
+    return path
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # rich wraps cells at the default 80 columns
+
+
+def test_prints_summary_tables(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_upstream(tmp_path / "runs" / "tiny")
+    assert main(["report", str(write_pipeline(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "speedup over dense: 1.83x" in out and "bound 2.40x" in out
+    assert "1.67x / 1.83x / 2.00x" in out and "2.40x" in out
+    assert "inference threads" in out and "CPU" in out
+    assert "82.50%" in out  # pruned IR accuracy
+
+
+def test_workdir_option(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = write_pipeline(tmp_path)
+    write_upstream(tmp_path / "other" / "tiny", with_benchmark=False)
+    assert main(["report", str(config), "--workdir", str(tmp_path / "other")]) == 0
+    assert "benchmark/benchmark.json" in capsys.readouterr().out  # listed as not available yet
+
+
+def test_config_workdir_is_relative_to_the_current_directory_like_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = write_pipeline(tmp_path, workdir="results")
+    write_upstream(tmp_path / "results" / "tiny")
+    assert main(["report", str(config)]) == 0
+    assert "1.67x / 1.83x / 2.00x" in capsys.readouterr().out
+
+
+def test_no_outputs_is_a_user_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(write_pipeline(tmp_path))]) == 2
+    assert "ov-movement run" in capsys.readouterr().err

@@ -1,0 +1,95 @@
+import re
+
+import pytest
+
+from ov_movement.reporting.collect import collect
+from ov_movement.reporting.html import render_html
+from ov_movement.reporting.markdown import render_markdown
+from ov_movement.reporting.tables import Table, parse_markdown_table, to_markdown
+from tests.reporting.fixtures import pipeline_config, write_upstream
+
+
+def section(markdown: str, title: str) -> str:
+    """The text of one `## title` section."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", markdown, re.MULTILINE | re.DOTALL)
+    assert match, f"no section {title!r}"
+    return match.group(1)
+
+
+@pytest.fixture()
+def markdown(tmp_path):
+    return render_markdown(collect(pipeline_config(), write_upstream(tmp_path)), {"lifecycle": "l.png"})
+
+
+def test_benchmark_table_parses_with_speedup_next_to_flop_bound(markdown):
+    rows = {row["model"]: row for row in parse_markdown_table(section(markdown, "Benchmark"))}
+    assert set(rows) == {"dense", "pruned", "onnx"}
+    header = list(rows["pruned"])
+    speedup_column = header.index("speedup vs dense (min / median / max)")
+    assert header[speedup_column + 1] == "FLOP bound"  # side by side
+    # rounds: 10/6 = 1.67x, 11/5.5 = 2.00x
+    assert rows["pruned"]["speedup vs dense (min / median / max)"] == "1.67x / 1.83x / 2.00x"
+    assert rows["pruned"]["FLOP bound"] == "2.40x"
+    assert rows["dense"]["median latency (ms)"] == "10.500"
+    assert rows["dense"]["speedup vs dense (min / median / max)"] == "1 (baseline)"
+
+
+def test_report_names_machine_threads_and_precision(markdown):
+    machine = {row[""]: row["value"] for row in parse_markdown_table(section(markdown, "Machine"))}
+    assert machine["CPU"] and machine["CPU"] != "—"
+    assert machine["inference threads (requested → used)"] == "auto → 2"
+    assert machine["inference precision (requested → used)"] == "f32 → f32"
+    assert "OpenVINO" in machine
+
+
+def test_accuracy_size_and_structure_tables(markdown):
+    accuracy = {row["model"]: row for row in parse_markdown_table(section(markdown, "Accuracy"))}
+    assert accuracy["torch, sparse final (mask)"]["accuracy"] == "85.00%"
+    assert accuracy["pruned IR (OpenVINO)"]["accuracy"] == "82.50%"
+    assert accuracy["pruned IR (OpenVINO)"]["same predictions"] == "97.50% with dense"
+    size = {row[""]: row for row in parse_markdown_table(section(markdown, "Model size"))}
+    assert size[".bin size (MB)"]["dense"] == "15.00" and size[".bin size (MB)"]["pruned / dense"] == "60.0%"
+    blocks = parse_markdown_table(section(markdown, "Kept structure"))
+    assert blocks[1] == {
+        "block": "bert.encoder.layer.1",
+        "attention heads kept": "2 / 4 (50%)",
+        "FFN neurons kept": "32 / 64 (50%)",
+    }
+    layers = {row["layer"]: row for row in parse_markdown_table(section(markdown, "Linear-layer sparsity"))}
+    assert layers["bert.encoder.layer.1.intermediate.dense"] == {
+        "layer": "bert.encoder.layer.1.intermediate.dense",
+        "weight shape": "64×32",
+        "before masking": "60.0%",
+        "after masking": "35.0%",
+    }
+    assert "![Linear-layer sparsity over training steps](l.png)" in markdown
+
+
+def test_headline_puts_speedup_and_bound_together(markdown):
+    first_lines = markdown.split("## Configuration")[0]
+    assert "**1.83x**" in first_lines and "bound **2.40x**" in first_lines
+
+
+def test_missing_inputs_are_listed_not_fatal(tmp_path):
+    dirs = write_upstream(tmp_path, with_benchmark=False)
+    markdown = render_markdown(collect(pipeline_config(), dirs))
+    assert "`benchmark/benchmark.json`" in section(markdown, "Not available")
+    assert "_no benchmark results found_" in section(markdown, "Benchmark")
+
+
+def test_markdown_table_round_trip_escapes_pipes():
+    table = Table("t", ["a", "b|c"], [["x|y", "2"]])
+    assert parse_markdown_table(to_markdown(table)) == [{"a": "x|y", "b|c": "2"}]
+
+
+def test_html_is_self_contained(tmp_path, markdown):
+    (tmp_path / "l.png").write_bytes(b"\x89PNG fake")
+    html = render_html(markdown, tmp_path, "tiny")
+    assert 'src="data:image/png;base64,' in html and 'src="l.png"' not in html
+    assert "<table>" in html and "<title>tiny</title>" in html
+
+
+def test_benchmark_warnings_reach_the_headline(tmp_path):
+    data = collect(pipeline_config(), write_upstream(tmp_path))
+    data.benchmark["warnings"] = ["models ran at different input shapes"]
+    assert "- **Warning:** models ran at different input shapes" in render_markdown(data)

@@ -1,0 +1,102 @@
+"""The benchmark stage end to end on a tiny BERT: real benchmark_app runs, real IR accuracy."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ov_movement.errors import StageError
+from ov_movement.stages import benchmark
+from ov_movement.stages.base import StageContext
+from tests.benchmarking.tiny_models import SEQ, eval_arrays, tiny_models
+from tests.reporting.fixtures import pipeline_config, write_upstream
+
+
+@pytest.fixture()
+def upstream(tmp_path, tmp_path_factory):
+    models = tiny_models(tmp_path_factory)
+    dirs = write_upstream(tmp_path / "up", with_benchmark=False)
+    for name in ("dense", "pruned"):
+        for suffix in (".xml", ".bin"):
+            shutil.copy(models[name].with_suffix(suffix), dirs["convert"] / f"{name}{suffix}")
+    shutil.copy(models["onnx"], dirs["export"] / "model.onnx")
+    return dirs
+
+
+def context(tmp_path, dirs, **benchmark_settings):
+    config = pipeline_config(benchmark={"time_s": 1, "repeats": 1, "seq_length": SEQ, **benchmark_settings})
+    out = tmp_path / "out"
+    out.mkdir()
+    return StageContext(
+        "benchmark",
+        config,
+        tmp_path,
+        out,
+        {k: v for k, v in dirs.items() if k != "benchmark"},
+        progress=False,
+    )
+
+
+@pytest.mark.slow
+def test_benchmark_stage_measures_all_three_models_and_ir_accuracy(tmp_path, upstream, monkeypatch):
+    inputs = eval_arrays(12)
+    labels = np.arange(12) % 2
+    monkeypatch.setattr(benchmark, "load_eval_arrays", lambda ctx: (inputs, labels))
+    ctx = context(tmp_path, upstream, nthreads=1)
+    result = benchmark.run(ctx)
+
+    summary = json.loads((ctx.output_dir / "benchmark.json").read_text())
+    assert set(summary["models"]) == {"dense", "pruned", "onnx"}
+    for name, model in summary["models"].items():
+        assert model["latency_median_ms"]["median"] > 0, name
+        assert model["throughput_fps"]["median"] > 0, name
+        assert model["runtime"]["inference_precision"] == "f32"
+        assert model["runtime"]["nthreads"] == "1"
+    assert set(summary["speedup"]) == {"pruned", "onnx"}
+    assert summary["flop_bound_speedup"] == 2.4  # from convert/stats.json, kept next to the speedup
+    assert summary["machine"]["cpu"] and summary["machine"]["openvino"]
+    assert summary["settings"]["nthreads"] == 1 and summary["settings"]["inference_precision"] == "f32"
+    accuracy = summary["accuracy"]
+    assert accuracy["torch"]["accuracy"] == 0.85  # mask/eval.json, last epoch
+    assert accuracy["dense"]["samples"] == 12 and accuracy["pruned"]["agreement_with"] == "dense"
+    for run in summary["runs"]:  # relative paths survive the runner moving the directory
+        assert (ctx.output_dir / run["report_dir"] / "benchmark_report.json").is_file()
+    assert [r["model"] for r in summary["runs"]] == ["dense", "pruned", "onnx"]
+
+    metrics = result.metrics
+    assert {
+        "dense_latency_ms",
+        "pruned_latency_ms",
+        "onnx_latency_ms",
+        "speedup_median",
+        "speedup_min",
+        "speedup_max",
+        "flop_bound_speedup",
+        "dense_accuracy",
+        "pruned_accuracy",
+        "torch_accuracy",
+    } <= set(metrics)
+    assert "speedup" in result.summary and "FLOP bound 2.40x" in result.summary
+
+
+def test_missing_upstream_model_is_named(tmp_path):
+    dirs = write_upstream(tmp_path / "up", with_benchmark=False)
+    with pytest.raises(StageError, match="dense.xml"):
+        benchmark.run(context(tmp_path, dirs, evaluate_accuracy=False))
+
+
+@pytest.mark.slow
+def test_only_requested_models_without_accuracy(tmp_path, upstream):
+    ctx = context(tmp_path, upstream, models=["pruned"], evaluate_accuracy=False)
+    result = benchmark.run(ctx)
+    summary = json.loads((ctx.output_dir / "benchmark.json").read_text())
+    assert list(summary["models"]) == ["pruned"] and summary["speedup"] == {} and "accuracy" not in summary
+    assert result.metrics["pruned_latency_ms"] > 0
+
+
+def test_shape_mismatch_ignores_a_dropped_input_but_not_other_dimensions():
+    same = {"dense": "input_ids[1,32],attention_mask[1,32]", "pruned": "input_ids[1,32]"}
+    assert benchmark.shape_mismatch(same) is None
+    static = {"dense": "input_ids[1,32],attention_mask[1,32]", "pruned": "input_ids[1,128]"}
+    assert "not comparable" in benchmark.shape_mismatch(static)
