@@ -1,0 +1,449 @@
+"""Labelled examples from the `data` config section, tokenised for the model.
+
+Sources: `text_folder` (one sub-directory of .txt files per class), `csv`, `jsonl` (text and label
+columns), `hf_disk` (a `datasets.save_to_disk` directory; `datasets` imported only then) and
+`synthetic` (a deterministic generated task for tests). Without `eval_path` the examples are split
+into train/eval by a stratified, seeded split, so the same config always yields the same split.
+
+`load_eval_arrays` is the contract the export/convert/benchmark stages use: the eval split as
+int64 arrays padded to `data.max_seq_length`, keyed by the model's input names.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ov_movement.errors import ConfigError, ConfigIssue, StageError
+from ov_movement.models import load_processor, model_input_names, resolve_path
+
+if TYPE_CHECKING:
+    from ov_movement.config.pipeline import DataConfig, PipelineConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: int
+    text_pair: str | None = None
+
+
+@dataclass(frozen=True)
+class RawData:
+    train: list[Example]
+    eval: list[Example]
+    label_names: list[str]
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+
+@dataclass(frozen=True)
+class EncodedSplit:
+    """Tokenised examples: one dict per example with the model's input names and `label`."""
+
+    features: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray([f["label"] for f in self.features], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class DataBundle:
+    train: EncodedSplit
+    eval: EncodedSplit
+    label_names: list[str]
+    input_names: tuple[str, ...]
+    pad_id: int
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading each source: rows of (text, text_pair, raw label) plus the label names when known.
+
+_Row = tuple[str, str | None, Any]
+
+
+def _read_text_folder(root: Path, encoding: str) -> tuple[list[_Row], list[str]]:
+    if not root.is_dir():
+        raise StageError(
+            f"data.path: {root} is not a directory (text_folder needs one sub-directory per class)"
+        )
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(classes) < 2:
+        raise StageError(f"data.path: {root} has {len(classes)} class sub-directories; need at least 2")
+    rows: list[_Row] = []
+    latin1: list[str] = []
+    undecodable: list[str] = []
+    try:
+        is_utf8 = codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        raise ConfigError([ConfigIssue("data.encoding", f"unknown encoding {encoding!r}")]) from None
+    for name in classes:
+        files = sorted(
+            p
+            for p in (root / name).iterdir()
+            if p.is_file() and p.suffix == ".txt" and not p.name.startswith(".")
+        )
+        if not files:
+            raise StageError(f"data.path: class directory {root / name} holds no .txt files")
+        for file in files:
+            raw = file.read_bytes()
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                # Mostly-UTF-8 corpora often hold a few legacy 8-bit files (BBC News has one with a
+                # latin-1 pound sign): latin-1 reads those correctly and never fails.
+                if is_utf8:
+                    latin1.append(str(file.relative_to(root)))
+                    text = raw.decode("latin-1")
+                else:
+                    undecodable.append(str(file.relative_to(root)))
+                    text = raw.decode(encoding, errors="replace")
+            rows.append((text.strip(), None, name))
+    if latin1:
+        log.info("%d file(s) under %s are not UTF-8 (e.g. %s): read as latin-1", len(latin1), root, latin1[0])
+    if undecodable:
+        log.warning(
+            "%d file(s) under %s are not valid %s (e.g. %s); undecodable bytes were replaced. Set data.encoding.",
+            len(undecodable),
+            root,
+            encoding,
+            undecodable[0],
+        )
+    return rows, classes
+
+
+def _read_csv(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
+    try:
+        with path.open(newline="", encoding=cfg.encoding) as handle:
+            return list(csv.DictReader(handle))
+    except UnicodeDecodeError as error:
+        raise StageError(f"{path}: not valid {cfg.encoding} ({error}); set data.encoding") from error
+
+
+def _read_jsonl(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
+    records = []
+    with path.open(encoding=cfg.encoding) as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise StageError(f"{path}:{number}: invalid JSON ({error.msg})") from error
+            if not isinstance(record, dict):
+                raise StageError(f"{path}:{number}: each line must be a JSON object")
+            records.append(record)
+    return records
+
+
+def _records_to_rows(
+    records: Sequence[Any], cfg: DataConfig, where: str, columns: Iterable[str]
+) -> list[_Row]:
+    columns = list(columns)
+    needed = [cfg.text_column, cfg.label_column] + ([cfg.text_pair_column] if cfg.text_pair_column else [])
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise StageError(
+            f"{where}: no column(s) {missing}; columns are {columns} (set data.text_column / data.label_column)"
+        )
+    rows: list[_Row] = []
+    for record in records:
+        text = record[cfg.text_column]
+        pair = record[cfg.text_pair_column] if cfg.text_pair_column else None
+        label = record[cfg.label_column]
+        if text is None or label is None or label == "":
+            raise StageError(f"{where}: an example has an empty text or label")
+        rows.append((str(text), None if pair is None else str(pair), label))
+    return rows
+
+
+def _load_hf_disk(path: Path) -> Any:
+    try:
+        import datasets
+    except ImportError:
+        raise StageError(
+            "data.source 'hf_disk' needs the Hugging Face `datasets` package, which is not installed: "
+            "pip install datasets"
+        ) from None
+    try:
+        return datasets.load_from_disk(str(path))
+    except FileNotFoundError as error:
+        raise StageError(f"data.path: {path} is not a `datasets.save_to_disk` directory ({error})") from error
+
+
+def _hf_rows(dataset: Any, cfg: DataConfig, where: str) -> tuple[list[_Row], list[str] | None]:
+    feature = dataset.features.get(cfg.label_column) if hasattr(dataset, "features") else None
+    names = list(feature.names) if getattr(feature, "names", None) else None
+    rows = _records_to_rows(list(dataset), cfg, where, dataset.column_names)
+    return rows, names
+
+
+_SYNTHETIC_FILLER = (
+    "the a of to and in that it with as for on was is by at from this be or an are which but not have "
+    "one all were when we there can been has more if will no out so up said what its about into than them"
+).split()
+_SYNTHETIC_TOPICS = (
+    ("market", "shares", "profit", "bank"),
+    ("film", "music", "actor", "award"),
+    ("election", "minister", "party", "vote"),
+    ("match", "goal", "team", "season"),
+    ("software", "phone", "internet", "computer"),
+    ("river", "forest", "weather", "ocean"),
+)
+
+
+def _synthetic_rows(cfg: DataConfig) -> tuple[list[_Row], list[str]]:
+    """A learnable, deterministic task: filler words plus two keywords of the example's class."""
+    num_labels = cfg.synthetic_num_labels
+    rng = np.random.RandomState(cfg.seed)
+    topics = [_SYNTHETIC_TOPICS[i % len(_SYNTHETIC_TOPICS)] for i in range(num_labels)]
+    if num_labels > len(_SYNTHETIC_TOPICS):  # make extra classes distinct: a class number word
+        topics = [
+            tuple(f"{w}{i}" for w in t) if i >= len(_SYNTHETIC_TOPICS) else t for i, t in enumerate(topics)
+        ]
+    rows: list[_Row] = []
+    for index in range(cfg.synthetic_samples):
+        label = index % num_labels
+        words = list(rng.choice(_SYNTHETIC_FILLER, size=rng.randint(6, 14)))
+        for keyword in rng.choice(topics[label], size=2, replace=False):
+            words.insert(rng.randint(0, len(words) + 1), str(keyword))
+        rows.append((" ".join(words), None, label))
+    return rows, [f"class_{i}" for i in range(num_labels)]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _index_labels(raw: Sequence[Any], names: list[str] | None, where: str) -> tuple[list[int], list[str]]:
+    """Raw labels -> ids 0..K-1. Known names (folders, ClassLabel) win; else sorted unique values."""
+    if names is not None:
+        lookup = {name: i for i, name in enumerate(names)}
+        ids = []
+        for value in raw:
+            if (
+                isinstance(value, (int, np.integer))
+                and not isinstance(value, bool)
+                and 0 <= int(value) < len(names)
+            ):
+                ids.append(int(value))
+            elif str(value) in lookup:
+                ids.append(lookup[str(value)])
+            else:
+                raise StageError(f"{where}: label {value!r} is not one of {names}")
+        return ids, names
+    values = [_as_int(v) for v in raw]
+    if all(v is not None for v in values):
+        unique = sorted(set(values))
+        lookup = {v: i for i, v in enumerate(unique)}
+        return [lookup[v] for v in values], [str(v) for v in unique]
+    unique_names = sorted({str(v) for v in raw})
+    lookup = {v: i for i, v in enumerate(unique_names)}
+    return [lookup[str(v)] for v in raw], unique_names
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _read_source(cfg: DataConfig, path: Path, where: str) -> tuple[list[_Row], list[str] | None]:
+    if cfg.source == "text_folder":
+        return _read_text_folder(path, cfg.encoding)
+    if not path.exists():
+        raise StageError(f"{where}: {path} does not exist")
+    if cfg.source == "csv":
+        records = _read_csv(path, cfg)
+        return _records_to_rows(records, cfg, str(path), records[0].keys() if records else []), None
+    if cfg.source == "jsonl":
+        records = _read_jsonl(path, cfg)
+        columns = set().union(*(r.keys() for r in records)) if records else set()
+        return _records_to_rows(records, cfg, str(path), sorted(columns)), None
+    raise AssertionError(cfg.source)
+
+
+def stratified_split(labels: Sequence[int], eval_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices of (train, eval): per class a seeded permutation, `eval_fraction` of it to eval."""
+    rng = np.random.RandomState(seed)
+    labels = np.asarray(labels)
+    train: list[int] = []
+    evaluation: list[int] = []
+    for label in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == label)
+        members = members[rng.permutation(len(members))]
+        count = int(round(eval_fraction * len(members)))
+        if len(members) >= 2:
+            count = min(max(count, 1), len(members) - 1)
+        else:
+            count = 0
+        evaluation += members[:count].tolist()
+        train += members[count:].tolist()
+    train = [train[i] for i in rng.permutation(len(train))]
+    evaluation = [evaluation[i] for i in rng.permutation(len(evaluation))]
+    return train, evaluation
+
+
+def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
+    """Train and eval examples with integer labels, deterministic for a given config."""
+    if cfg.source == "synthetic":
+        rows, names = _synthetic_rows(cfg)
+        eval_rows: list[_Row] | None = None
+    elif cfg.source == "hf_disk":
+        if not cfg.path:
+            raise ConfigError([ConfigIssue("data.path", "hf_disk needs a directory")])
+        loaded = _load_hf_disk(resolve_path(cfg.path, config_dir))
+        eval_rows = None
+        if hasattr(loaded, "keys"):  # a DatasetDict
+            splits = list(loaded.keys())
+            if "train" not in loaded:
+                raise StageError(f"data.path: the dataset has splits {splits} but no 'train'")
+            rows, names = _hf_rows(loaded["train"], cfg, "data.path[train]")
+            for split in ("validation", "test", "eval"):
+                if split in loaded and not cfg.eval_path:
+                    eval_rows, _ = _hf_rows(loaded[split], cfg, f"data.path[{split}]")
+                    break
+        else:
+            rows, names = _hf_rows(loaded, cfg, "data.path")
+        if cfg.eval_path:
+            other = _load_hf_disk(resolve_path(cfg.eval_path, config_dir))
+            other = other["validation"] if hasattr(other, "keys") and "validation" in other else other
+            eval_rows, _ = _hf_rows(other, cfg, "data.eval_path")
+    else:
+        if not cfg.path:
+            raise ConfigError([ConfigIssue("data.path", f"source {cfg.source!r} needs a path")])
+        rows, names = _read_source(cfg, resolve_path(cfg.path, config_dir), "data.path")
+        eval_rows = (
+            _read_source(cfg, resolve_path(cfg.eval_path, config_dir), "data.eval_path")[0]
+            if cfg.eval_path
+            else None
+        )
+
+    if not rows:
+        raise StageError("data.path: no examples found")
+    labels, names = _index_labels([r[2] for r in rows], names, "data.path")
+    if len(names) < 2:
+        raise StageError(f"data: found a single label {names}; classification needs at least 2")
+    examples = [Example(r[0], label, r[1]) for r, label in zip(rows, labels, strict=True)]
+    if eval_rows is None:
+        train_idx, eval_idx = stratified_split(labels, cfg.eval_fraction, cfg.seed)
+        train = [examples[i] for i in train_idx]
+        evaluation = [examples[i] for i in eval_idx]
+    else:
+        eval_labels, _ = _index_labels([r[2] for r in eval_rows], names, "data.eval_path")
+        rng = np.random.RandomState(cfg.seed)
+        train = [examples[i] for i in rng.permutation(len(examples))]
+        evaluation = [Example(r[0], label, r[1]) for r, label in zip(eval_rows, eval_labels, strict=True)]
+    if cfg.max_train_samples:
+        train = train[: cfg.max_train_samples]
+    if cfg.max_eval_samples:
+        evaluation = evaluation[: cfg.max_eval_samples]
+    if not train or not evaluation:
+        raise StageError(
+            f"data: {len(train)} train and {len(evaluation)} eval examples; both must be non-empty"
+        )
+    return RawData(train=train, eval=evaluation, label_names=list(names))
+
+
+def encode(
+    processor: Any,
+    examples: Sequence[Example],
+    input_names: Sequence[str],
+    max_length: int,
+    *,
+    pad_to_max: bool = False,
+) -> EncodedSplit:
+    """Tokenise (truncating to max_length); padding is left to batching unless pad_to_max."""
+    if not examples:
+        return EncodedSplit([])
+    texts = [e.text for e in examples]
+    pairs = [e.text_pair for e in examples]
+    kwargs: dict[str, Any] = {"truncation": True, "max_length": max_length}
+    if pad_to_max:
+        kwargs["padding"] = "max_length"
+    if any(p is not None for p in pairs):
+        encoded = processor(texts, [p or "" for p in pairs], **kwargs)
+    else:
+        encoded = processor(texts, **kwargs)
+    features = []
+    for i, example in enumerate(examples):
+        feature = {name: list(encoded[name][i]) for name in input_names if name in encoded}
+        if "token_type_ids" in input_names and "token_type_ids" not in feature:
+            feature["token_type_ids"] = [0] * len(feature["input_ids"])
+        if "attention_mask" in input_names and "attention_mask" not in feature:
+            feature["attention_mask"] = [1] * len(feature["input_ids"])
+        feature["label"] = example.label
+        features.append(feature)
+    return EncodedSplit(features)
+
+
+def prepare_data(
+    config: PipelineConfig, config_dir: Path, processor: Any, input_names: Sequence[str]
+) -> DataBundle:
+    """Examples read, split and tokenised for training and per-epoch evaluation."""
+    raw = load_examples(config.data, config_dir)
+    length = config.data.max_seq_length
+    pad_id = getattr(processor, "pad_token_id", None)
+    return DataBundle(
+        train=encode(processor, raw.train, input_names, length),
+        eval=encode(processor, raw.eval, input_names, length),
+        label_names=raw.label_names,
+        input_names=tuple(input_names),
+        pad_id=int(pad_id) if pad_id is not None else 0,
+    )
+
+
+def load_eval_arrays(
+    config: PipelineConfig, config_dir: Path, limit: int | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The eval split as int64 arrays [N, data.max_seq_length] by input name, and int64 labels [N]."""
+    config_dir = Path(config_dir)
+    processor = load_processor(config.model, config_dir)
+    input_names = model_input_names(config.model, config_dir, processor)
+    raw = load_examples(config.data, config_dir)
+    examples = raw.eval if limit is None else raw.eval[: max(int(limit), 0)]
+    split = encode(processor, examples, input_names, config.data.max_seq_length, pad_to_max=True)
+    length = config.data.max_seq_length
+    arrays = {
+        name: np.asarray([f[name] for f in split.features], dtype=np.int64).reshape(len(split), length)
+        for name in input_names
+    }
+    return arrays, split.labels.reshape(len(split))
+
+
+__all__ = [
+    "DataBundle",
+    "EncodedSplit",
+    "Example",
+    "RawData",
+    "encode",
+    "load_eval_arrays",
+    "load_examples",
+    "prepare_data",
+    "stratified_split",
+]

@@ -1,0 +1,329 @@
+"""Building a Hugging Face model and its pre-processor from the `model` config section.
+
+Everything task-specific (which Auto class builds the head, which inputs the model takes, how
+examples become tensors, which metric is reported) sits behind the small `Task` protocol, so that
+image classification (ViT, Swin) and audio classification (Wav2Vec2) add one class each and
+reuse the stages unchanged. Only `text-classification` exists today.
+
+Models are always built with **eager attention**: with `sdpa`, NNCF's structured-mask grouping
+silently finds no attention groups (DESIGN.md). Heavy libraries are imported inside functions so
+that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ov_movement.config.pipeline import DEFAULT_MODEL, ModelConfig
+from ov_movement.errors import ConfigError, ConfigIssue, StageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+PACKAGE_PREFIX = "package:"
+
+
+def resolve_path(spec: str | Path, config_dir: Path | None = None) -> Path:
+    """A config path -> an absolute path: `package:<module>/<subpath>` or local (relative to config_dir)."""
+    text = str(spec)
+    if text.startswith(PACKAGE_PREFIX):
+        module, _, sub = text[len(PACKAGE_PREFIX) :].partition("/")
+        try:
+            found = importlib.util.find_spec(module) if module else None
+        except (ImportError, ValueError):
+            found = None
+        if found is None or not (found.submodule_search_locations or found.origin):
+            raise StageError(f"{text}: Python package {module!r} is not installed")
+        base = Path(next(iter(found.submodule_search_locations or []), None) or Path(found.origin).parent)
+        return (base / sub).resolve() if sub else base.resolve()
+    path = Path(text).expanduser()
+    if not path.is_absolute() and config_dir is not None:
+        path = Path(config_dir) / path
+    return path.resolve()
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' info/warning chatter (e.g. 'newly initialized classifier') for a block."""
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+
+
+class Task(Protocol):
+    """What a task contributes: head, processor, model inputs, encoding, batching, metrics."""
+
+    name: str
+
+    def auto_model_class(self) -> Any: ...
+
+    def load_processor(self, path: Path) -> Any: ...
+
+    def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]: ...
+
+    def nncf_input_info(self, input_names: Sequence[str], seq_length: int) -> list[dict[str, Any]]: ...
+
+    def collate(
+        self, features: Sequence[Mapping[str, Any]], input_names: Sequence[str], pad_id: int
+    ) -> dict[str, torch.Tensor]: ...
+
+    def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]: ...
+
+
+class TextClassificationTask:
+    """Sequence classification of text (or text pairs) with a tokenizer."""
+
+    name = "text-classification"
+    # The order of NNCF's input_info (and of ONNX inputs downstream): ids, mask, segment ids.
+    _INPUT_ORDER = ("input_ids", "attention_mask", "token_type_ids")
+
+    def auto_model_class(self) -> Any:
+        from transformers import AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification
+
+    def load_processor(self, path: Path) -> Any:
+        from transformers import AutoTokenizer
+
+        with quiet_transformers():
+            return AutoTokenizer.from_pretrained(str(path))
+
+    def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]:
+        accepted = set(inspect.signature(model_class.forward).parameters)
+        produced = set(getattr(processor, "model_input_names", self._INPUT_ORDER))
+        names = [n for n in self._INPUT_ORDER if n in accepted and n in produced]
+        if "input_ids" not in names:
+            raise StageError(f"{model_class.__name__} does not take `input_ids`: not a text model")
+        return tuple(names)
+
+    def nncf_input_info(self, input_names: Sequence[str], seq_length: int) -> list[dict[str, Any]]:
+        # Segment ids of zeros are valid for every vocabulary (type_vocab_size may be 1).
+        return [
+            {
+                "sample_size": [1, int(seq_length)],
+                "type": "long",
+                "keyword": name,
+                "filler": "zeros" if name == "token_type_ids" else "ones",
+            }
+            for name in input_names
+        ]
+
+    def collate(
+        self, features: Sequence[Mapping[str, Any]], input_names: Sequence[str], pad_id: int
+    ) -> dict[str, torch.Tensor]:
+        import torch
+
+        length = max(len(f["input_ids"]) for f in features)
+        batch: dict[str, torch.Tensor] = {}
+        for name in input_names:
+            fill = pad_id if name == "input_ids" else 0
+            rows = [list(f[name]) + [fill] * (length - len(f[name])) for f in features]
+            batch[name] = torch.tensor(rows, dtype=torch.long)
+        batch["labels"] = torch.tensor([int(f["label"]) for f in features], dtype=torch.long)
+        return batch
+
+    def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        return classification_metrics(logits, labels)
+
+
+def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy always; F1 of the positive class when the task is binary."""
+    import numpy as np
+
+    predictions = np.asarray(logits).argmax(axis=-1)
+    labels = np.asarray(labels)
+    result = {"accuracy": float((predictions == labels).mean()) if len(labels) else 0.0}
+    if np.asarray(logits).shape[-1] == 2:
+        tp = float(((predictions == 1) & (labels == 1)).sum())
+        fp = float(((predictions == 1) & (labels == 0)).sum())
+        fn = float(((predictions == 0) & (labels == 1)).sum())
+        result["f1"] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return result
+
+
+TASKS: dict[str, Task] = {"text-classification": TextClassificationTask()}
+
+
+def get_task(name: str) -> Task:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ConfigError(
+            [ConfigIssue("model.task", f"unsupported task {name!r}; known: {sorted(TASKS)}")]
+        ) from None
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the model's architecture/weights and its processor come from."""
+
+    weights_dir: Path | None  # None: an inline config, randomly initialised
+    processor_dir: Path
+    inline_config: dict[str, Any] | None
+
+
+def model_source(config: ModelConfig, config_dir: Path) -> ModelSource:
+    if config.config is not None:
+        if "model_type" not in config.config:
+            raise ConfigError(
+                [ConfigIssue("model.config", "an inline config needs `model_type` (e.g. 'bert')")]
+            )
+        processor = config.tokenizer or DEFAULT_MODEL
+        return ModelSource(None, _existing_dir(processor, config_dir, "model.tokenizer"), dict(config.config))
+    if not config.name_or_path:
+        raise ConfigError(
+            [ConfigIssue("model.name_or_path", "give a model directory or an inline `model.config`")]
+        )
+    weights = _existing_dir(config.name_or_path, config_dir, "model.name_or_path")
+    processor = (
+        _existing_dir(config.tokenizer, config_dir, "model.tokenizer") if config.tokenizer else weights
+    )
+    return ModelSource(weights, processor, None)
+
+
+def _existing_dir(spec: str, config_dir: Path, loc: str) -> Path:
+    path = resolve_path(spec, config_dir)
+    if not path.is_dir():
+        raise ConfigError([ConfigIssue(loc, f"{spec!r}: no such directory ({path})")])
+    return path
+
+
+def load_processor(config: ModelConfig, config_dir: Path) -> Any:
+    """The tokenizer (text) or feature extractor (later tasks) for this model config."""
+    return get_task(config.task).load_processor(model_source(config, config_dir).processor_dir)
+
+
+def _hf_config(config: ModelConfig, source: ModelSource, processor: Any) -> Any:
+    from transformers import AutoConfig
+
+    if source.inline_config is not None:
+        inline = dict(source.inline_config)
+        model_type = inline.pop("model_type")
+        vocab = len(processor) if hasattr(processor, "__len__") else None
+        if vocab is not None and "vocab_size" not in inline:
+            inline["vocab_size"] = vocab
+        try:
+            hf_config = AutoConfig.for_model(model_type, **inline)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ConfigError([ConfigIssue("model.config", str(error))]) from error
+        if vocab is not None and getattr(hf_config, "vocab_size", vocab) < vocab:
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        "model.config.vocab_size",
+                        f"{hf_config.vocab_size} is smaller than the tokenizer's vocabulary ({vocab})",
+                    )
+                ]
+            )
+        return hf_config
+    with quiet_transformers():
+        return AutoConfig.from_pretrained(str(source.weights_dir))
+
+
+def model_class(config: ModelConfig, config_dir: Path, processor: Any | None = None) -> type:
+    """The Python class `build_model` would build (without building it)."""
+    source = model_source(config, config_dir)
+    processor = processor if processor is not None else load_processor(config, config_dir)
+    hf_config = _hf_config(config, source, processor)
+    auto = get_task(config.task).auto_model_class()
+    try:
+        return auto._model_mapping[type(hf_config)]
+    except KeyError:
+        raise StageError(f"{type(hf_config).__name__} has no {config.task} head in transformers") from None
+
+
+def model_input_names(config: ModelConfig, config_dir: Path, processor: Any | None = None) -> tuple[str, ...]:
+    """The model's forward inputs the processor produces, in NNCF/ONNX order (ids, mask, segments)."""
+    processor = processor if processor is not None else load_processor(config, config_dir)
+    cls = model_class(config, config_dir, processor)
+    return get_task(config.task).input_names(cls, processor)
+
+
+def build_model(
+    config: ModelConfig,
+    config_dir: Path,
+    *,
+    num_labels: int,
+    label_names: Sequence[str] | None = None,
+    processor: Any | None = None,
+    load_weights: bool = True,
+) -> Any:
+    """A float32 Hugging Face model with eager attention and a `num_labels` head.
+
+    With `load_weights=False` a pretrained model is built from its config only (random weights),
+    for callers that overwrite every weight from a checkpoint anyway. Build the model **after**
+    importing `nncf.torch` when it will be compressed (see training.nncf_setup.ensure_nncf).
+    """
+    if config.num_labels is not None and config.num_labels < num_labels:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    "model.num_labels",
+                    f"{config.num_labels} is fewer than the {num_labels} labels in the data",
+                )
+            ]
+        )
+    num_labels = config.num_labels or num_labels
+    task = get_task(config.task)
+    source = model_source(config, config_dir)
+    processor = processor if processor is not None else task.load_processor(source.processor_dir)
+    hf_config = _hf_config(config, source, processor)
+    hf_config.num_labels = num_labels
+    names = list(label_names or [])
+    if len(names) == num_labels:
+        hf_config.id2label = dict(enumerate(names))
+        hf_config.label2id = {name: i for i, name in enumerate(names)}
+    if (
+        getattr(hf_config, "pad_token_id", None) is None
+        and getattr(processor, "pad_token_id", None) is not None
+    ):
+        hf_config.pad_token_id = processor.pad_token_id
+    hf_config._attn_implementation = config.attn_implementation
+    auto = task.auto_model_class()
+    with quiet_transformers():
+        if source.weights_dir is not None and load_weights:
+            model = auto.from_pretrained(
+                str(source.weights_dir),
+                config=hf_config,
+                attn_implementation=config.attn_implementation,
+                ignore_mismatched_sizes=True,  # a new head when num_labels differs
+            )
+        else:
+            model = auto.from_config(hf_config, attn_implementation=config.attn_implementation)
+    model = model.float()
+    actual = getattr(model.config, "_attn_implementation", None)
+    if actual != config.attn_implementation:
+        raise StageError(
+            f"{type(model).__name__} was built with {actual!r} attention instead of {config.attn_implementation!r}: "
+            "NNCF's structured masking would find no attention groups"
+        )
+    return model
+
+
+__all__ = [
+    "ModelSource",
+    "TASKS",
+    "Task",
+    "TextClassificationTask",
+    "build_model",
+    "classification_metrics",
+    "get_task",
+    "load_processor",
+    "model_class",
+    "model_input_names",
+    "model_source",
+    "quiet_transformers",
+    "resolve_path",
+]

@@ -1,0 +1,305 @@
+"""The training loop, wired the way NNCF's movement sparsity expects it.
+
+Per epoch: `ctrl.scheduler.epoch_step()`; per optimizer step: `ctrl.scheduler.step()` *before* the
+forward pass (it sets the importance threshold and regularization factor for this step and, at the
+first step after warm-up, resolves structured masks and freezes them), loss = task loss +
+`ctrl.loss()`, backward, gradient clipping, AdamW, LR scheduler. Batches come in a seeded order per
+epoch, so an epoch's data does not depend on what ran before it (resume = uninterrupted).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ov_movement.training import stats
+
+EpochCallback = Callable[[int, dict[str, Any]], None]
+
+
+def steps_per_epoch(num_examples: int, batch_size: int, cap: int | None) -> int:
+    steps = math.ceil(num_examples / batch_size)
+    return min(steps, cap) if cap else steps
+
+
+def epoch_batches(num_examples: int, batch_size: int, seed: int, epoch: int, limit: int) -> list[list[int]]:
+    """Shuffled index batches of one epoch, a function of (seed, epoch) only."""
+    generator = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
+    order = torch.randperm(num_examples, generator=generator).tolist()
+    batches = [order[i : i + batch_size] for i in range(0, num_examples, batch_size)]
+    return batches[:limit]
+
+
+def lr_multiplier(
+    warmup_steps: int, decay_start: int | None, decay_end: int | None
+) -> Callable[[int], float]:
+    """Linear warm-up, constant through the movement warm-up, then linear decay to 0 during mask.
+
+    The decay begins only where the sparsify stage ends, so sparsify's schedule (and thus its output)
+    does not depend on `training.epochs`: changing fine-tuning epochs reruns only mask.
+    """
+
+    def factor(step: int) -> float:
+        if warmup_steps and step < warmup_steps:
+            return step / warmup_steps
+        if decay_start is None or decay_end is None or step < decay_start:
+            return 1.0
+        return max(0.0, (decay_end - step) / max(1, decay_end - decay_start))
+
+    return factor
+
+
+def make_optimizer(
+    model: torch.nn.Module, learning_rate: float, weight_decay: float
+) -> torch.optim.Optimizer:
+    """AdamW; no weight decay on biases, norms and NNCF's importance scores."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if param.ndim < 2 or "importance" in name or "norm" in name.lower():
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=learning_rate)
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class JsonlLog:
+    """Append-only JSON Lines log; on resume, cut back to the records before a step."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def keep_before(self, step: int) -> None:
+        """Drop records of steps >= step (they will be written again by the resumed attempt)."""
+        if not self.path.exists():
+            return
+        kept = []
+        for line in self.path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a kill
+                continue
+            if int(record.get("step", 0)) < step:
+                kept.append(json.dumps(record))
+        self.path.write_text("".join(line + "\n" for line in kept))
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def write(self, record: dict[str, Any]) -> None:
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record, allow_nan=False) + "\n")
+
+
+@dataclass
+class LoopState:
+    """Progress of a phase; stored in every checkpoint's meta so that resuming restores it exactly.
+
+    `global_step` counts the optimizer steps done; the next step's 0-based index (the `step` of its
+    log record, NNCF's `scheduler.current_step`) equals it. epoch = step // steps_per_epoch, batch
+    within it = step % steps_per_epoch (a fractional warmup_end_epoch ends sparsify mid-epoch)."""
+
+    global_step: int
+    eval_history: list[dict[str, Any]] = field(default_factory=list)
+    structured_masking_step: int | None = None
+    masks_frozen_step: int | None = None
+    train_seconds: float = 0.0
+    train_steps: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_meta(self) -> dict[str, Any]:
+        return {
+            "global_step": self.global_step,
+            "eval_history": self.eval_history,
+            "structured_masking_step": self.structured_masking_step,
+            "masks_frozen_step": self.masks_frozen_step,
+            "train_seconds": self.train_seconds,
+            "train_steps": self.train_steps,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> LoopState:
+        return cls(
+            global_step=int(meta["global_step"]),
+            eval_history=list(meta.get("eval_history", [])),
+            structured_masking_step=meta.get("structured_masking_step"),
+            masks_frozen_step=meta.get("masks_frozen_step"),
+            train_seconds=float(meta.get("train_seconds", 0.0)),
+            train_steps=int(meta.get("train_steps", 0)),
+            extra=dict(meta.get("extra", {})),
+        )
+
+
+@dataclass
+class Loop:
+    phase: str
+    model: torch.nn.Module
+    ctrl: Any
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: Any
+    task: Any
+    train_features: Sequence[dict[str, Any]]
+    eval_features: Sequence[dict[str, Any]]
+    input_names: Sequence[str]
+    pad_id: int
+    device: torch.device
+    batch_size: int
+    eval_batch_size: int
+    steps_per_epoch: int
+    seed: int
+    max_grad_norm: float | None
+    log: JsonlLog
+    structured_masking: bool
+    progress: bool = False
+    total_params: int = 0
+    _last: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def _batch(self, indices: Sequence[int], features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.task.collate([features[i] for i in indices], self.input_names, self.pad_id)
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    def _operands_frozen(self) -> bool:
+        return all(info.operand.frozen for info in self.ctrl.sparsified_module_info)
+
+    def train_epoch(self, epoch: int, state: LoopState, start: int = 0, stop: int | None = None) -> None:
+        """Batches [start, stop) of `epoch`; NNCF's epoch_step() only when the epoch begins here."""
+        scheduler = self.ctrl.scheduler
+        if start == 0:
+            scheduler.epoch_step()
+        self.model.train()
+        batches = epoch_batches(
+            len(self.train_features), self.batch_size, self.seed, epoch, self.steps_per_epoch
+        )
+        batches = batches[start:stop]
+        bar = _progress(len(batches), f"{self.phase} epoch {epoch + 1}", self.progress)
+        try:
+            for indices in batches:
+                self._train_step(epoch, indices, state)
+                if bar is not None:
+                    bar.set_postfix(
+                        loss=f"{self._last['loss']:.3f}", sparsity=f"{self._last['linear_sparsity']:.3f}"
+                    )
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _train_step(self, epoch: int, indices: Sequence[int], state: LoopState) -> None:
+        scheduler = self.ctrl.scheduler
+        started = time.perf_counter()
+        was_frozen = self._operands_frozen()
+        scheduler.step()  # before the forward: threshold/factor for this step; masking after warm-up
+        step = state.global_step  # 0-based index, = NNCF's scheduler.current_step
+        if not was_frozen and self._operands_frozen():
+            self._note_frozen(state, step, epoch)
+        batch = self._batch(indices, self.train_features)
+        outputs = self.model(**batch)
+        task_loss = outputs.loss
+        compression_loss = self.ctrl.loss()
+        loss = task_loss + compression_loss
+        loss.backward()
+        if self.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.optimizer.step()
+        self.lr_scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        state.global_step = step + 1
+        state.train_steps += 1
+        elapsed = time.perf_counter() - started
+        state.train_seconds += elapsed
+        record = {
+            "stage": self.phase,
+            "epoch": epoch,
+            "step": step,
+            "loss": float(loss.detach()),
+            "task_loss": float(task_loss.detach()),
+            "compression_loss": float(torch.as_tensor(compression_loss).detach()),
+            "importance_regularization_factor": _finite(scheduler.current_importance_regularization_factor),
+            "importance_threshold": _finite(scheduler.current_importance_threshold),
+            "linear_sparsity": stats.linear_sparsity(self.ctrl),
+            "model_sparsity": stats.masked_elements(self.ctrl) / self.total_params
+            if self.total_params
+            else None,
+            "lr": lr,
+            "seconds": elapsed,
+        }
+        self.log.write(record)
+        self._last = record
+
+    def _note_frozen(self, state: LoopState, step: int, epoch: int) -> None:
+        if state.masks_frozen_step is not None:  # a resumed attempt re-freezing: NNCF's freeze is idempotent
+            return
+        state.masks_frozen_step = step
+        if self.structured_masking:
+            state.structured_masking_step = step
+            self.log.write({"event": "structured_masking", "step": step, "epoch": epoch})
+        self.log.write({"event": "masks_frozen", "step": step, "epoch": epoch})
+
+    def freeze_without_step(self, state: LoopState) -> None:
+        """What NNCF does at the first step after warm-up, for a mask phase with no step to take."""
+        if self._operands_frozen():
+            return
+        if self.structured_masking:
+            self.ctrl.reset_independent_structured_mask()
+            self.ctrl.resolve_structured_mask()
+            self.ctrl.populate_structured_mask()
+        self.ctrl.freeze()
+        if hasattr(self.ctrl.scheduler, "_is_controller_frozen"):
+            self.ctrl.scheduler._is_controller_frozen = True
+        self._note_frozen(state, state.global_step, state.global_step // self.steps_per_epoch)
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        self.model.eval()
+        logits, labels, losses = [], [], []
+        indices = list(range(len(self.eval_features)))
+        for start in range(0, len(indices), self.eval_batch_size):
+            batch = self._batch(indices[start : start + self.eval_batch_size], self.eval_features)
+            outputs = self.model(**batch)
+            losses.append(float(outputs.loss) * len(batch["labels"]))
+            logits.append(outputs.logits.float().cpu().numpy())
+            labels.append(batch["labels"].cpu().numpy())
+        all_logits = np.concatenate(logits)
+        all_labels = np.concatenate(labels)
+        metrics = self.task.metrics(all_logits, all_labels)
+        metrics["loss"] = sum(losses) / max(1, len(all_labels))
+        return metrics
+
+
+def _progress(total: int, description: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, leave=False, unit="step")
+
+
+__all__ = [
+    "EpochCallback",
+    "JsonlLog",
+    "Loop",
+    "LoopState",
+    "epoch_batches",
+    "lr_multiplier",
+    "make_optimizer",
+    "steps_per_epoch",
+]

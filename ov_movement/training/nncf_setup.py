@@ -1,0 +1,491 @@
+"""Setting NNCF movement sparsity up so that nothing fails silently.
+
+Order matters (DESIGN.md, "Facts verified on this machine"):
+1. `NNCF_TORCH_LEGACY_TRACING=1` must be set before `nncf.torch` is imported, and `nncf.torch`
+   must be imported before the model is constructed (`ensure_nncf`).
+2. The model uses eager attention (models.build_model enforces it).
+3. Before any training step: the structured-masking family check, and every scope pattern checked
+   against the NNCF graph (a pattern matching nothing, a layer matched twice, a block that does not
+   divide a weight -> one error listing all problems with their config locations).
+
+NNCF's log is filtered: INFO chatter and known-harmless warnings are dropped, the ones that matter
+(structured groups that do not match the configured structures) are captured and re-stated with
+layer names instead of node ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import re
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ov_movement.errors import ConfigError, ConfigIssue, StageError
+
+log = logging.getLogger("ov_movement.training")
+
+# The model families NNCF 2.19's structured masking admits (nncf...movement.algo.MODEL_FAMILIES).
+STRUCTURED_FAMILIES = ("bert", "wav2vec2", "swin", "mobilebert", "distilbert", "clip", "vit")
+
+
+class CompressionSetupError(ConfigError, StageError):
+    """The compression section does not fit the model (scopes, block sizes, model family).
+
+    Both a ConfigError (it carries config locations) and a StageError (found when the stage runs)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing NNCF and taming its log.
+
+_NOISE = (
+    re.compile(r"NNCF provides best results with torch"),
+    re.compile(r"ElementWise with a single input is not properly supported"),
+    re.compile(r"Ignored adding weight sparsifier"),
+)
+_GROUP_MISMATCH = re.compile(r"structured pruning group does not match", re.IGNORECASE)
+
+
+class _NNCFLogFilter(logging.Filter):
+    """Drops NNCF noise; keeps group-mismatch warnings aside so they can be re-stated with names."""
+
+    def __init__(self) -> None:
+        super().__init__("ov_movement")
+        self.captured: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        message = record.getMessage()
+        if any(p.search(message) for p in _NOISE):
+            return False
+        if _GROUP_MISMATCH.search(message):
+            self.captured.append(message)
+            return False
+        return True
+
+
+_FILTER = _NNCFLogFilter()
+
+
+def ensure_nncf() -> Any:
+    """Import `nncf.torch` with legacy tracing enabled (before any model is built); returns it."""
+    already = "nncf.torch" in sys.modules
+    os.environ["NNCF_TORCH_LEGACY_TRACING"] = "1"
+    from nncf.common.logging.logger import nncf_logger  # imports the nncf package, not nncf.torch
+
+    if _FILTER not in nncf_logger.filters:
+        nncf_logger.addFilter(_FILTER)
+    import nncf.torch
+    from nncf.torch.dynamic_graph.patch_pytorch_state import PATCHING_STATE
+
+    if not PATCHING_STATE.operators_are_wrapped:
+        raise StageError(
+            "nncf.torch was imported in this process before NNCF_TORCH_LEGACY_TRACING=1 was set, so "
+            "movement sparsity cannot run here. Set NNCF_TORCH_LEGACY_TRACING=1 in the environment "
+            f"(already imported: {already})."
+        )
+    return nncf.torch
+
+
+@contextmanager
+def capture_nncf_warnings() -> Iterator[list[str]]:
+    """Collects NNCF's structured-group mismatch warnings emitted inside the block."""
+    start = len(_FILTER.captured)
+    out: list[str] = []
+    try:
+        yield out
+    finally:
+        out.extend(_FILTER.captured[start:])
+        del _FILTER.captured[start:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Config plumbing.
+
+
+def movement_loc(config: Any) -> str:
+    """Config location of the movement_sparsity section (`compression` or `compression[i]`)."""
+    compression = config.compression
+    if isinstance(compression, list):
+        for index, section in enumerate(compression):
+            algorithm = (
+                section.get("algorithm") if isinstance(section, dict) else getattr(section, "algorithm", None)
+            )
+            if algorithm == "movement_sparsity":
+                return f"compression[{index}]"
+    return "compression"
+
+
+def other_algorithms(config: Any) -> list[str]:
+    compression = config.compression
+    if not isinstance(compression, list):
+        return []
+    names = []
+    for section in compression:
+        algorithm = (
+            section.get("algorithm") if isinstance(section, dict) else getattr(section, "algorithm", None)
+        )
+        if algorithm != "movement_sparsity":
+            names.append(str(algorithm))
+    return names
+
+
+def nncf_config_dict(
+    config: Any,
+    *,
+    input_info: list[dict[str, Any]],
+    steps_per_epoch: int,
+    log_dir: Path,
+) -> dict[str, Any]:
+    """The NNCF config: input_info from the model's real inputs, the movement section, log_dir.
+
+    `steps_per_epoch` is always passed, computed from the data loader: NNCF could measure it in
+    epoch 0 only when warmup_start_epoch >= 1; passing it makes warmup_start_epoch 0 work too, keeps
+    the scheduler state identical whether or not the run was resumed, and a value given in the
+    config is checked against the loader instead of failing after the first epoch.
+    """
+    section = copy.deepcopy(config.movement.to_nncf())
+    params = section.setdefault("params", {})
+    given = params.get("steps_per_epoch")
+    if given is not None and int(given) != steps_per_epoch:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    f"{movement_loc(config)}.params.steps_per_epoch",
+                    f"{given} differs from the {steps_per_epoch} optimizer steps per epoch of this data and "
+                    "training.batch_size/max_steps_per_epoch; remove it (it is computed) or make them agree",
+                )
+            ]
+        )
+    params["steps_per_epoch"] = int(steps_per_epoch)
+    return {"input_info": input_info, "compression": section, "log_dir": str(log_dir)}
+
+
+def check_structured_family(model: Any, config: Any) -> None:
+    """NNCF admits structured masking only for some `transformers.models.<family>`: check it up front."""
+    if not config.movement.params.enable_structured_masking:
+        return
+    parts = type(model).__module__.split(".")
+    family = parts[2] if len(parts) >= 3 and parts[:2] == ["transformers", "models"] else None
+    if family not in STRUCTURED_FAMILIES:
+        what = (
+            f"family {family!r}"
+            if family
+            else f"module {type(model).__module__!r} (not a transformers model)"
+        )
+        raise CompressionSetupError(
+            [
+                ConfigIssue(
+                    f"{movement_loc(config)}.params.enable_structured_masking",
+                    f"NNCF 2.19 resolves structured masks only for the model families {list(STRUCTURED_FAMILIES)}; "
+                    f"{type(model).__name__} is {what}. Set enable_structured_masking: false to train with "
+                    "unstructured masks (they stay unstructured after warm-up).",
+                )
+            ]
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope checks against the NNCF graph.
+
+
+def _patterns(scopes: str | Sequence[str] | None) -> list[str]:
+    if scopes is None:
+        return []
+    return [scopes] if isinstance(scopes, str) else list(scopes)
+
+
+def _scope_loc(base: str, scopes: Any, index: int) -> str:
+    return base if isinstance(scopes, str) else f"{base}[{index}]"
+
+
+@dataclass
+class LayerInfo:
+    nncf_name: str
+    module: str
+    weight_shape: tuple[int, ...]
+
+
+@dataclass
+class ScopeReport:
+    """Which sparsifiable Linear layers the config targets and how (result of `check_scopes`)."""
+
+    layers: list[LayerInfo] = field(default_factory=list)  # sparsified, in graph order
+    ignored: list[LayerInfo] = field(default_factory=list)
+    mode_by_layer: dict[str, str] = field(default_factory=dict)  # nncf name -> fine/block/per_dim
+
+
+def _matches(name: str, pattern: str) -> bool:
+    from nncf.common.scopes import matches_any
+
+    return matches_any(name, pattern)
+
+
+def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeReport:
+    """Trace a copy of the model and check every scope pattern against the NNCF graph.
+
+    Raises one CompressionSetupError listing every problem: an ignored/target pattern that matches
+    no operation, a `sparse_structure_by_scopes` pattern that matches no sparsifiable Linear layer,
+    a layer matched by two entries, a block that does not divide a weight (layer name and shape).
+    """
+    from nncf import NNCFConfig
+    from nncf.common.graph.utils import get_weight_shape_legacy
+    from nncf.torch.model_creation import create_nncf_network
+
+    ensure_nncf()
+    base = movement_loc(config)
+    section = nncf_config["compression"]
+    probe_config = NNCFConfig.from_dict({k: v for k, v in nncf_config.items() if k != "compression"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        network = create_nncf_network(copy.deepcopy(model), probe_config)
+    graph = network.nncf.get_original_graph()
+    all_names = [node.node_name for node in graph.get_all_nodes()]
+    linear_nodes = network.nncf.get_weighted_original_graph_nodes(nncf_module_names=["NNCFLinear"])
+    module_names = {module: name for name, module in network.named_modules()}
+
+    def info(node: Any) -> LayerInfo:
+        module = network.nncf.get_containing_module(node.node_name)
+        shape = tuple(int(d) for d in get_weight_shape_legacy(node.layer_attributes))
+        return LayerInfo(node.node_name, module_names.get(module, "?"), shape)
+
+    issues: list[ConfigIssue] = []
+    ignored = _patterns(section.get("ignored_scopes"))
+    targets = _patterns(section.get("target_scopes"))
+    # NNCF fails on an ignored/target pattern that matches nothing unless validate_scopes is false.
+    strict = section.get("validate_scopes", True) is not False
+    for key, patterns, raw in (
+        ("ignored_scopes", ignored, section.get("ignored_scopes")),
+        ("target_scopes", targets, section.get("target_scopes")),
+    ):
+        for index, pattern in enumerate(patterns):
+            if any(_matches(name, pattern) for name in all_names):
+                continue
+            example = f" (NNCF names look like {linear_nodes[0].node_name!r})" if linear_nodes else ""
+            message = f"{pattern!r} matches no operation of {type(model).__name__} in the NNCF graph{example}"
+            if strict:
+                issues.append(ConfigIssue(_scope_loc(f"{base}.{key}", raw, index), message))
+            else:
+                log.warning(
+                    "%s: %s (validate_scopes is false)", _scope_loc(f"{base}.{key}", raw, index), message
+                )
+
+    def considered(name: str) -> bool:
+        from nncf.common.scopes import should_consider_scope
+
+        return should_consider_scope(name, ignored or None, targets or None)
+
+    report = ScopeReport()
+    for node in linear_nodes:
+        (report.layers if considered(node.node_name) else report.ignored).append(info(node))
+    if not report.layers and not issues:
+        issues.append(
+            ConfigIssue(base, f"every Linear layer of {type(model).__name__} is ignored: nothing to sparsify")
+        )
+
+    entries = section.get("sparse_structure_by_scopes", [])
+    matched_by: dict[str, list[int]] = {layer.nncf_name: [] for layer in report.layers}
+    for index, entry in enumerate(entries):
+        entry_loc = f"{base}.sparse_structure_by_scopes[{index}]"
+        raw = entry.get("target_scopes")
+        for p_index, pattern in enumerate(_patterns(raw)):
+            hits = [layer for layer in report.layers if _matches(layer.nncf_name, pattern)]
+            if not hits:
+                ignored_hits = [
+                    layer.module for layer in report.ignored if _matches(layer.nncf_name, pattern)
+                ]
+                why = f" (it matches only ignored layers: {ignored_hits[:3]})" if ignored_hits else ""
+                example = report.layers[0].nncf_name if report.layers else "?"
+                issues.append(
+                    ConfigIssue(
+                        _scope_loc(f"{entry_loc}.target_scopes", raw, p_index),
+                        f"{pattern!r} matches no sparsifiable Linear layer of {type(model).__name__}{why}; "
+                        f"layer names look like {example!r}",
+                    )
+                )
+        hits = [layer for layer in report.layers if any(_matches(layer.nncf_name, p) for p in _patterns(raw))]
+        for layer in hits:
+            matched_by[layer.nncf_name].append(index)
+            report.mode_by_layer[layer.nncf_name] = entry.get("mode", "fine")
+        mode = entry.get("mode", "fine")
+        if mode == "block":
+            rows, cols = (int(x) for x in entry.get("sparse_factors") or (0, 0))
+            for layer in hits:
+                out_dim, in_dim = layer.weight_shape[:2]
+                if rows <= 0 or cols <= 0 or out_dim % rows or in_dim % cols:
+                    issues.append(
+                        ConfigIssue(
+                            f"{entry_loc}.sparse_factors",
+                            f"block [{rows}, {cols}] does not divide the weight of {layer.module} "
+                            f"(shape {list(layer.weight_shape)}, NNCF name {layer.nncf_name!r})",
+                        )
+                    )
+        if mode == "per_dim" and entry.get("axis") not in (0, 1):
+            issues.append(
+                ConfigIssue(
+                    f"{entry_loc}.axis", f"must be 0 (rows) or 1 (columns), got {entry.get('axis')!r}"
+                )
+            )
+    for name, indices in matched_by.items():
+        if len(indices) > 1:
+            layer = next(layer for layer in report.layers if layer.nncf_name == name)
+            issues.append(
+                ConfigIssue(
+                    f"{base}.sparse_structure_by_scopes",
+                    f"{layer.module} ({name!r}) is matched by entries {indices}; a layer may match only one",
+                )
+            )
+    for layer in report.layers:
+        report.mode_by_layer.setdefault(layer.nncf_name, "fine")
+    if issues:
+        raise CompressionSetupError(issues)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrapping.
+
+
+@dataclass
+class CompressedModel:
+    model: Any  # NNCFNetwork (still an instance of the HF class)
+    ctrl: Any  # MovementSparsityController
+    scopes: ScopeReport
+    group_warnings: list[str]
+
+
+def compress(
+    model: Any,
+    config: Any,
+    nncf_config: dict[str, Any],
+    *,
+    compression_state: dict[str, Any] | None = None,
+) -> CompressedModel:
+    """Family check, scope checks, then `create_compressed_model` (optionally restoring a state)."""
+    nncf_torch = ensure_nncf()
+    from nncf import NNCFConfig
+
+    for name in other_algorithms(config):
+        log.warning(
+            "compression: algorithm %r is accepted in the config but not applied yet (only movement_sparsity runs)",
+            name,
+        )
+    check_structured_family(model, config)
+    scopes = check_scopes(model, nncf_config, config)
+    Path(nncf_config["log_dir"]).mkdir(parents=True, exist_ok=True)
+    with capture_nncf_warnings() as captured, warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*create_compressed_model.*deprecated", category=FutureWarning
+        )
+        ctrl, wrapped = nncf_torch.create_compressed_model(
+            model, NNCFConfig.from_dict(nncf_config), compression_state=compression_state, dump_graphs=False
+        )
+    result = CompressedModel(wrapped, ctrl, scopes, captured)
+    _report_structure(result, config)
+    return result
+
+
+def structured_groups(ctrl: Any) -> list[Any]:
+    """NNCF's structured-mask context groups (empty when structured masking is off)."""
+    handler = getattr(ctrl, "_structured_mask_handler", None)
+    return list(handler._structured_mask_ctx_groups) if handler is not None else []
+
+
+def attention_group_count(ctrl: Any) -> int:
+    """Groups whose unit is larger than one row/column: attention heads."""
+    return sum(1 for group in structured_groups(ctrl) if group_unit_size(group) > 1)
+
+
+def group_unit_size(group: Any) -> int:
+    ctx = group.structured_mask_contexts[0]
+    return int(ctx.grid_size[0] if ctx.prune_by_row else ctx.grid_size[1])
+
+
+def _report_structure(compressed: CompressedModel, config: Any) -> None:
+    """Say which sparsified layers structured masking will not touch, and why, with module names."""
+    if not config.movement.params.enable_structured_masking:
+        return
+    groups = structured_groups(compressed.ctrl)
+    grouped = {ctx.module_node_name for group in groups for ctx in group.structured_mask_contexts}
+    loose = [layer.module for layer in compressed.scopes.layers if layer.nncf_name not in grouped]
+    if not groups:
+        log.warning(
+            "NNCF found no structured-masking group in %s: masks will stay unstructured after warm-up",
+            type(compressed.model).__name__,
+        )
+    elif attention_group_count(compressed.ctrl) == 0:
+        log.warning("NNCF found no attention-head group: heads will not be removed (is attention eager?)")
+    for message in compressed.group_warnings:  # a per_dim axis contradicting the model: a config mistake
+        restated = _restate_axis_warning(message, compressed.model)
+        if restated:
+            log.warning("%s", restated)
+    if loose:
+        # A layer configured as block/per_dim that no group takes will not lose whole heads/neurons:
+        # the user asked for structure they will not get. Fine-mode leftovers (a pooler) are expected.
+        modes = compressed.scopes.mode_by_layer
+        by_module = {layer.module: layer.nncf_name for layer in compressed.scopes.layers}
+        structured = [m for m in loose if modes.get(by_module[m], "fine") != "fine"]
+        level = logging.WARNING if structured else logging.INFO
+        log.log(
+            level,
+            "structured masking: %d sparsified layer(s) belong to no structured group and keep unstructured "
+            "masks: %s%s",
+            len(loose),
+            ", ".join(loose[:6]),
+            " ..." if len(loose) > 6 else "",
+        )
+
+
+_AXIS = re.compile(r"defined for (\d+) axis, but structured one - for (\d+) axis")
+_NODE_ID = re.compile(r"node_id=(\d+)")
+
+
+def _restate_axis_warning(message: str, model: Any) -> str | None:
+    """NNCF's per_dim-axis group mismatch, with module names instead of graph node ids."""
+    match = _AXIS.search(message)
+    if not match:
+        return None
+    graph = model.nncf.get_original_graph()
+    by_module = {id(module): name for name, module in model.named_modules()}
+    names = []
+    for node_id in sorted({int(i) for i in _NODE_ID.findall(message)}):
+        try:
+            module = model.nncf.get_containing_module(graph.get_node_by_id(node_id).node_name)
+        except Exception:  # a node without a module: keep the id
+            names.append(f"node {node_id}")
+            continue
+        names.append(by_module.get(id(module), f"node {node_id}"))
+    configured, structural = match.groups()
+    return (
+        f"NNCF: sparse_structure_by_scopes gives per_dim axis {configured} to a layer that structured masking "
+        f"prunes along axis {structural}; the group {sorted(set(names))} gets no structured mask "
+        "(per_dim axis 0 suits layers that produce the neurons, e.g. BertIntermediate; axis 1 the ones that "
+        "consume them, e.g. BertOutput)"
+    )
+
+
+__all__ = [
+    "STRUCTURED_FAMILIES",
+    "CompressedModel",
+    "CompressionSetupError",
+    "LayerInfo",
+    "ScopeReport",
+    "attention_group_count",
+    "capture_nncf_warnings",
+    "check_scopes",
+    "check_structured_family",
+    "compress",
+    "ensure_nncf",
+    "group_unit_size",
+    "movement_loc",
+    "nncf_config_dict",
+    "other_algorithms",
+    "structured_groups",
+]
