@@ -98,7 +98,7 @@ class ExportConfig(StrictModel):
     opset: int = Field(17, ge=14, le=21)
     dynamic_axes: bool = Field(True, description="Dynamic batch and sequence axes (static when false).")
     static_batch_size: int = Field(1, gt=0)
-    static_seq_length: int = Field(128, gt=0)
+    static_seq_length: int = Field(128, gt=0, description="Static sequence length (default: data.max_seq_length).")
     shrink: Literal["auto", "always", "never"] = Field(
         "auto",
         description="Drop masked heads/FFN neurons from the torch model before export where "
@@ -111,7 +111,9 @@ class ExportConfig(StrictModel):
 class ConvertConfig(StrictModel):
     compress_to_fp16: bool = False
     batch_size: int = Field(1, gt=0, description="Static batch used by the pruning pass.")
-    seq_length: int = Field(128, gt=0, description="Static sequence length used by the pruning pass.")
+    seq_length: int = Field(
+        128, gt=0, description="Static sequence length used by the pruning pass (default: data.max_seq_length)."
+    )
     keep_dynamic: bool = Field(True, description="Reshape the pruned IR back to dynamic shapes.")
     atol: float = Field(1e-4, gt=0, description="Max abs difference IR vs ONNX/dense IR (f32 inference).")
     verify_samples: int = Field(8, gt=0)
@@ -123,7 +125,7 @@ class BenchmarkConfig(StrictModel):
     time_s: float = Field(10, gt=0, description="Seconds per benchmark_app run.")
     repeats: int = Field(3, gt=0, description="Interleaved dense/pruned repetitions (A B A B ...).")
     batch_size: int = Field(1, gt=0)
-    seq_length: int = Field(128, gt=0)
+    seq_length: int = Field(128, gt=0, description="Input length benchmarked (default: data.max_seq_length).")
     nthreads: int | None = Field(None, gt=0)
     api: Literal["sync", "async"] | None = None
     inference_precision: Literal["f32", "bf16", "f16", "default"] = "f32"
@@ -243,6 +245,7 @@ class PipelineConfig(StrictModel):
     def prepare(cls, data: dict[str, Any]):
         """Derive the default epoch count from the warm-up, then check epochs against it."""
         data, problems = super().prepare(data)
+        _default_seq_lengths(data)
         movement, movement_loc = _find_movement(data.get("compression", _MISSING))
         end = _get(_get(movement, "params"), "warmup_end_epoch")
         if not _is_number(end):
@@ -302,6 +305,21 @@ class PipelineConfig(StrictModel):
 
 
 _MISSING = object()
+
+
+# Sequence lengths downstream of training default to the length the model was trained on: a
+# longer one may exceed the model's position embeddings, a shorter one benchmarks another workload.
+_SEQ_LENGTH_FIELDS = (("export", "static_seq_length"), ("convert", "seq_length"), ("benchmark", "seq_length"))
+
+
+def _default_seq_lengths(data: dict[str, Any]) -> None:
+    max_seq_length = _get(data.get("data"), "max_seq_length")
+    if not isinstance(max_seq_length, int) or isinstance(max_seq_length, bool):
+        return
+    for section, key in _SEQ_LENGTH_FIELDS:
+        value = data.get(section, {})
+        if isinstance(value, dict) and key not in value:
+            data[section] = {**value, key: max_seq_length}
 
 
 def _get(container: Any, key: str) -> Any:
