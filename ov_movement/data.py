@@ -16,7 +16,7 @@ import csv
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,8 @@ class Example:
     text: str
     label: int
     text_pair: str | None = None
+    # Image (uint8 H x W [x 3]) or audio clip (float) of the array sources; None for text.
+    array: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -167,12 +169,15 @@ def _records_to_rows(
             f"{where}: no column(s) {missing}; columns are {columns} (set data.text_column / data.label_column)"
         )
     rows: list[_Row] = []
-    for record in records:
+    for number, record in enumerate(records, 1):
+        absent = [c for c in needed if c not in record]  # jsonl records need not share their keys
+        if absent:
+            raise StageError(f"{where}: example {number} has no {', '.join(map(repr, absent))}")
         text = record[cfg.text_column]
         pair = record[cfg.text_pair_column] if cfg.text_pair_column else None
         label = record[cfg.label_column]
         if text is None or label is None or label == "":
-            raise StageError(f"{where}: an example has an empty text or label")
+            raise StageError(f"{where}: example {number} has an empty text or label")
         rows.append((str(text), None if pair is None else str(pair), label))
     return rows
 
@@ -278,11 +283,23 @@ def _read_source(cfg: DataConfig, path: Path, where: str) -> tuple[list[_Row], l
         return _read_text_folder(path, cfg.encoding)
     if not path.exists():
         raise StageError(f"{where}: {path} does not exist")
+    if not path.is_file():
+        raise StageError(f"{where}: {path} is not a file (data.source {cfg.source!r} reads one file)")
+    try:
+        records = _read_csv(path, cfg) if cfg.source == "csv" else _read_jsonl(path, cfg)
+    except OSError as error:
+        raise StageError(f"{where}: cannot read {path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise StageError(
+            f"{where}: {path} is not valid {cfg.encoding} ({error}); set data.encoding"
+        ) from error
+    except csv.Error as error:
+        raise StageError(f"{where}: {path} is not valid CSV ({error})") from error
+    except LookupError:  # an unknown data.encoding (the config check catches it first)
+        raise ConfigError([ConfigIssue("data.encoding", f"unknown encoding {cfg.encoding!r}")]) from None
     if cfg.source == "csv":
-        records = _read_csv(path, cfg)
         return _records_to_rows(records, cfg, str(path), records[0].keys() if records else []), None
     if cfg.source == "jsonl":
-        records = _read_jsonl(path, cfg)
         columns = set().union(*(r.keys() for r in records)) if records else set()
         return _records_to_rows(records, cfg, str(path), sorted(columns)), None
     raise AssertionError(cfg.source)
@@ -311,7 +328,21 @@ def stratified_split(labels: Sequence[int], eval_fraction: float, seed: int) -> 
 
 def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
     """Train and eval examples with integer labels, deterministic for a given config."""
-    if cfg.source == "synthetic":
+    from ov_movement.data_media import ARRAY_SOURCES, read_array_source
+
+    arrays: list[Any] | None = None
+    eval_arrays: list[Any] | None = None
+    if cfg.source in ARRAY_SOURCES:  # images / audio: rows carry no text, the arrays come alongside
+        folder = cfg.source == "image_folder"
+        if folder and not cfg.path:
+            raise ConfigError([ConfigIssue("data.path", "image_folder needs a directory")])
+        rows, names, arrays = read_array_source(cfg, resolve_path(cfg.path, config_dir) if folder else None)
+        eval_rows = None
+        if folder and cfg.eval_path:
+            eval_rows, _, eval_arrays = read_array_source(
+                cfg, resolve_path(cfg.eval_path, config_dir), "data.eval_path"
+            )
+    elif cfg.source == "synthetic":
         rows, names = _synthetic_rows(cfg)
         eval_rows: list[_Row] | None = None
     elif cfg.source == "hf_disk":
@@ -349,7 +380,10 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
     labels, names = _index_labels([r[2] for r in rows], names, "data.path")
     if len(names) < 2:
         raise StageError(f"data: found a single label {names}; classification needs at least 2")
-    examples = [Example(r[0], label, r[1]) for r, label in zip(rows, labels, strict=True)]
+    examples = [
+        Example(r[0], label, r[1], arrays[i] if arrays is not None else None)
+        for i, (r, label) in enumerate(zip(rows, labels, strict=True))
+    ]
     if eval_rows is None:
         train_idx, eval_idx = stratified_split(labels, cfg.eval_fraction, cfg.seed)
         train = [examples[i] for i in train_idx]
@@ -358,7 +392,10 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
         eval_labels, _ = _index_labels([r[2] for r in eval_rows], names, "data.eval_path")
         rng = np.random.RandomState(cfg.seed)
         train = [examples[i] for i in rng.permutation(len(examples))]
-        evaluation = [Example(r[0], label, r[1]) for r, label in zip(eval_rows, eval_labels, strict=True)]
+        evaluation = [
+            Example(r[0], label, r[1], eval_arrays[i] if eval_arrays is not None else None)
+            for i, (r, label) in enumerate(zip(eval_rows, eval_labels, strict=True))
+        ]
     if cfg.max_train_samples:
         train = train[: cfg.max_train_samples]
     if cfg.max_eval_samples:
@@ -378,9 +415,14 @@ def encode(
     *,
     pad_to_max: bool = False,
 ) -> EncodedSplit:
-    """Tokenise (truncating to max_length); padding is left to batching unless pad_to_max."""
+    """Tokenise (truncating to max_length); padding is left to batching unless pad_to_max.
+
+    Image/audio pre-processors (`media.ImageProcessor`, `AudioProcessor`) encode their examples
+    themselves: fixed-size float arrays, nothing to pad."""
     if not examples:
         return EncodedSplit([])
+    if hasattr(processor, "encode_examples"):
+        return EncodedSplit(processor.encode_examples(examples, input_names, max_length))
     texts = [e.text for e in examples]
     pairs = [e.text_pair for e in examples]
     kwargs: dict[str, Any] = {"truncation": True, "max_length": max_length}
@@ -421,7 +463,9 @@ def prepare_data(
 def load_eval_arrays(
     config: PipelineConfig, config_dir: Path, limit: int | None = None
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The eval split as int64 arrays [N, data.max_seq_length] by input name, and int64 labels [N]."""
+    """The eval split as int64 arrays [N, data.max_seq_length] by input name, and int64 labels [N].
+
+    Images: float32 `pixel_values` [N, C, H, W]; audio: float32 `input_values` [N, max_seq_length]."""
     config_dir = Path(config_dir)
     processor = load_processor(config.model, config_dir)
     input_names = model_input_names(config.model, config_dir, processor)
@@ -430,7 +474,11 @@ def load_eval_arrays(
     split = encode(processor, examples, input_names, config.data.max_seq_length, pad_to_max=True)
     length = config.data.max_seq_length
     arrays = {
-        name: np.asarray([f[name] for f in split.features], dtype=np.int64).reshape(len(split), length)
+        name: (
+            np.stack([f[name] for f in split.features]).astype(np.float32)
+            if split.features and isinstance(split.features[0][name], np.ndarray)
+            else np.asarray([f[name] for f in split.features], dtype=np.int64).reshape(len(split), length)
+        )
         for name in input_names
     }
     return arrays, split.labels.reshape(len(split))

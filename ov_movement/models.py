@@ -3,7 +3,8 @@
 Everything task-specific (which Auto class builds the head, which inputs the model takes, how
 examples become tensors, which metric is reported) sits behind the small `Task` protocol, so that
 image classification (ViT, Swin) and audio classification (Wav2Vec2) add one class each and
-reuse the stages unchanged. Only `text-classification` exists today.
+reuse the stages unchanged: `text-classification` here, `image-classification` and
+`audio-classification` in `ov_movement.media`.
 
 Models are always built with **eager attention**: with `sdpa`, NNCF's structured-mask grouping
 silently finds no attention groups (DESIGN.md). Heavy libraries are imported inside functions so
@@ -73,13 +74,19 @@ class Task(Protocol):
 
     def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]: ...
 
-    def nncf_input_info(self, input_names: Sequence[str], seq_length: int) -> list[dict[str, Any]]: ...
+    def nncf_input_info(
+        self, input_names: Sequence[str], seq_length: int, processor: Any = None
+    ) -> list[dict[str, Any]]: ...
 
     def collate(
         self, features: Sequence[Mapping[str, Any]], input_names: Sequence[str], pad_id: int
     ) -> dict[str, torch.Tensor]: ...
 
     def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]: ...
+
+    # Optional: `processor_needs_model_config = True` -> load_processor(path, hf_config) (image size);
+    # `uses_tokenizer = False` -> an inline config has no default tokenizer; `prepare_model(model)`
+    # after building (e.g. freeze Wav2Vec2's feature encoder).
 
 
 class TextClassificationTask:
@@ -108,7 +115,9 @@ class TextClassificationTask:
             raise StageError(f"{model_class.__name__} does not take `input_ids`: not a text model")
         return tuple(names)
 
-    def nncf_input_info(self, input_names: Sequence[str], seq_length: int) -> list[dict[str, Any]]:
+    def nncf_input_info(
+        self, input_names: Sequence[str], seq_length: int, processor: Any = None
+    ) -> list[dict[str, Any]]:
         # Segment ids of zeros are valid for every vocabulary (type_vocab_size may be 1).
         return [
             {
@@ -153,7 +162,17 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
     return result
 
 
-TASKS: dict[str, Task] = {"text-classification": TextClassificationTask()}
+def _tasks() -> dict[str, Task]:
+    from ov_movement.media import AudioClassificationTask, ImageClassificationTask
+
+    return {
+        "text-classification": TextClassificationTask(),
+        "image-classification": ImageClassificationTask(),
+        "audio-classification": AudioClassificationTask(),
+    }
+
+
+TASKS: dict[str, Task] = _tasks()
 
 
 def get_task(name: str) -> Task:
@@ -170,7 +189,7 @@ class ModelSource:
     """Where the model's architecture/weights and its processor come from."""
 
     weights_dir: Path | None  # None: an inline config, randomly initialised
-    processor_dir: Path
+    processor_dir: Path | None  # None: an inline config of a task without a tokenizer
     inline_config: dict[str, Any] | None
 
 
@@ -180,8 +199,9 @@ def model_source(config: ModelConfig, config_dir: Path) -> ModelSource:
             raise ConfigError(
                 [ConfigIssue("model.config", "an inline config needs `model_type` (e.g. 'bert')")]
             )
-        processor = config.tokenizer or DEFAULT_MODEL
-        return ModelSource(None, _existing_dir(processor, config_dir, "model.tokenizer"), dict(config.config))
+        processor = config.tokenizer or (DEFAULT_MODEL if getattr(get_task(config.task), "uses_tokenizer", True) else None)
+        processor_dir = _existing_dir(processor, config_dir, "model.tokenizer") if processor else None
+        return ModelSource(None, processor_dir, dict(config.config))
     if not config.name_or_path:
         raise ConfigError(
             [ConfigIssue("model.name_or_path", "give a model directory or an inline `model.config`")]
@@ -200,9 +220,36 @@ def _existing_dir(spec: str, config_dir: Path, loc: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _reading(loc: str, what: str, path: Path | None) -> Iterator[None]:
+    """Errors of Hugging Face loaders on a user's directory (empty, half-copied, corrupt files) ->
+    a StageError naming the config key and the directory, instead of a traceback."""
+    try:
+        yield
+    except (ConfigError, StageError):
+        raise
+    except Exception as error:  # OSError, ValueError, AttributeError, json errors ...: all the files' fault
+        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+        raise StageError(f"{loc}: cannot load {what} from {path}: {reason}") from error
+
+
+def _processor_loc(config: ModelConfig) -> str:
+    return "model.tokenizer" if config.tokenizer or config.config is not None else "model.name_or_path"
+
+
+def _load_processor(config: ModelConfig, source: ModelSource) -> Any:
+    task = get_task(config.task)
+    if getattr(task, "processor_needs_model_config", False):  # images: size and channels of the model
+        hf_config = _hf_config(config, source, None)
+        with _reading(_processor_loc(config), "a pre-processor", source.processor_dir):
+            return task.load_processor(source.processor_dir, hf_config)
+    with _reading(_processor_loc(config), "a tokenizer", source.processor_dir):
+        return task.load_processor(source.processor_dir)
+
+
 def load_processor(config: ModelConfig, config_dir: Path) -> Any:
     """The tokenizer (text) or feature extractor (later tasks) for this model config."""
-    return get_task(config.task).load_processor(model_source(config, config_dir).processor_dir)
+    return _load_processor(config, model_source(config, config_dir))
 
 
 def _hf_config(config: ModelConfig, source: ModelSource, processor: Any) -> Any:
@@ -228,7 +275,7 @@ def _hf_config(config: ModelConfig, source: ModelSource, processor: Any) -> Any:
                 ]
             )
         return hf_config
-    with quiet_transformers():
+    with quiet_transformers(), _reading("model.name_or_path", "a model config", source.weights_dir):
         return AutoConfig.from_pretrained(str(source.weights_dir))
 
 
@@ -278,7 +325,7 @@ def build_model(
     num_labels = config.num_labels or num_labels
     task = get_task(config.task)
     source = model_source(config, config_dir)
-    processor = processor if processor is not None else task.load_processor(source.processor_dir)
+    processor = processor if processor is not None else _load_processor(config, source)
     hf_config = _hf_config(config, source, processor)
     hf_config.num_labels = num_labels
     names = list(label_names or [])
@@ -294,15 +341,23 @@ def build_model(
     auto = task.auto_model_class()
     with quiet_transformers():
         if source.weights_dir is not None and load_weights:
-            model = auto.from_pretrained(
-                str(source.weights_dir),
-                config=hf_config,
-                attn_implementation=config.attn_implementation,
-                ignore_mismatched_sizes=True,  # a new head when num_labels differs
-            )
+            with _reading("model.name_or_path", "the model weights", source.weights_dir):
+                model = auto.from_pretrained(
+                    str(source.weights_dir),
+                    config=hf_config,
+                    attn_implementation=config.attn_implementation,
+                    ignore_mismatched_sizes=True,  # a new head when num_labels differs
+                )
         else:
-            model = auto.from_config(hf_config, attn_implementation=config.attn_implementation)
+            try:
+                model = auto.from_config(hf_config, attn_implementation=config.attn_implementation)
+            except ValueError as error:  # e.g. hidden_size not a multiple of num_attention_heads
+                loc = "model.config" if source.inline_config is not None else "model.name_or_path"
+                raise ConfigError([ConfigIssue(loc, str(error).strip())]) from error
     model = model.float()
+    prepare = getattr(task, "prepare_model", None)
+    if prepare is not None:
+        model = prepare(model)
     actual = getattr(model.config, "_attn_implementation", None)
     if actual != config.attn_implementation:
         raise StageError(

@@ -116,12 +116,13 @@ def model_input_shapes(model_path: Path) -> dict[str, list[int | None]]:
 def concrete_shapes(shapes: Mapping[str, Sequence[int | None]], batch: int, seq: int) -> str:
     """The input shapes a run uses, in benchmark_app's syntax (`input_ids[1,128],...`).
 
-    Dynamic [batch, sequence] token inputs get the configured size; static dimensions stay as the
-    model has them. Any other dynamic layout is an error rather than a guess.
+    Dynamic [batch, sequence] token (and audio) inputs get the configured size; a dynamic batch of
+    any other input (images [batch, C, H, W]) gets the batch; static dimensions stay as the model has
+    them. Any other dynamic layout is an error rather than a guess.
     """
     parts = []
     for name, dims in shapes.items():
-        if len(dims) != 2 and any(d is None for d in dims):
+        if len(dims) != 2 and any(d is None for d in dims[1:]):
             raise StageError(
                 f"cannot choose a benchmark shape for input {name!r} with dimensions {list(dims)}"
             )

@@ -14,6 +14,7 @@ examples:
   ov-movement validate pipelines/bert.json
   ov-movement validate my-nncf-config.json optimum-intel/bert-base-jpqd.json
   ov-movement validate -q pipelines/*.yaml       # print only problems
+  ov-movement validate --presets                 # the scope presets (compression.preset)
 
 Accepts ov-movement pipelines, NNCF configs and optimum-intel compression configs (JSON, JSON with
 trailing commas or comments, YAML). Exit status: 0 when every file is valid, 2 otherwise; each
@@ -29,9 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="pipeline or NNCF config (JSON or YAML)")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="pipeline or NNCF config (JSON or YAML)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid files")
-    parser.set_defaults(func=run)
+    parser.add_argument(
+        "--presets", action="store_true", help="list the scope presets (compression.preset) and their scopes"
+    )
+    parser.set_defaults(func=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +43,15 @@ def run(args: argparse.Namespace) -> int:
     from ov_movement.config.summary import render_summary
     from ov_movement.errors import ConfigError
 
+    if getattr(args, "presets", False):
+        from ov_movement.config.summary import preset_table
+
+        print(preset_table())
+        if not args.files:
+            return 0
+        print()
+    elif not args.files:
+        args.parser.error("the following arguments are required: FILE (or --presets)")
     status = 0
     for index, file in enumerate(args.files):
         try:

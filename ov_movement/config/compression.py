@@ -38,6 +38,7 @@ from ov_movement.config.base import (
     rule_error,
 )
 from ov_movement.config.scopes import Scopes, as_list, matches_any
+from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESET_NAMES, PRESETS
 from ov_movement.config.suggest import did_you_mean
 
 MOVEMENT_SPARSITY = "movement_sparsity"
@@ -75,6 +76,9 @@ _OptionalFactors = _optional(
 _OptionalAxis = _optional(Integer, {"enum": [0, 1]})
 _OptionalScopes = _optional(Scopes, _SCOPES_SCHEMA)
 _OptionalBool = _optional(bool, {"type": "boolean"})
+_OptionalPreset = _optional(Literal[PRESET_NAMES], {"enum": list(PRESET_NAMES)})  # type: ignore[valid-type]
+# ov-movement's own keys in the movement section: expanded at validation, never handed to NNCF.
+PRESET_KEYS = ("preset", "preset_block_size")
 
 
 class _NncfModel(StrictModel):
@@ -279,6 +283,17 @@ class MovementSparsityConfig(_NncfModel):
     compression_lr_multiplier: _OptionalPositiveNumber = Field(
         None, description="Multiplies the gradients of the importance scores (NNCF, PyTorch only)."
     )
+    preset: _OptionalPreset = Field(
+        None,
+        description="ov-movement: the scopes of an architecture (see 'Scope presets'): fills "
+        "`sparse_structure_by_scopes` and `ignored_scopes` unless they are given, which then replace "
+        "that part of the preset. Not passed to NNCF.",
+    )
+    preset_block_size: _OptionalSteps = Field(
+        None,
+        description=f"ov-movement: side of the square blocks of the preset's attention entry (default "
+        f"{DEFAULT_PRESET_BLOCK}); must divide the attention head size. Only with `preset`.",
+    )
 
     @classmethod
     def prepare(cls, data: dict[str, Any]):
@@ -296,12 +311,27 @@ class MovementSparsityConfig(_NncfModel):
                 )
             # Nothing else in a section for another algorithm means anything here.
             raise_collected(cls.__name__, [problem(("algorithm",), message, algorithm)])
+        problems += _expand_preset(data)
         problems += _duplicate_scopes(data.get("sparse_structure_by_scopes"))
         return data, problems
 
     def to_nncf(self) -> dict[str, Any]:
         """The section handed to NNCF: normalised spellings, defaults explicit, no keys NNCF lacks."""
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True, exclude=set(PRESET_KEYS))
+
+    def preset_parts(self) -> list[str]:
+        """Which of `sparse_structure_by_scopes` / `ignored_scopes` are the preset's (empty without one)."""
+        if self.preset is None:
+            return []
+        preset = PRESETS[self.preset]
+        block = self.preset_block_size or DEFAULT_PRESET_BLOCK
+        parts = []
+        structure = [entry.model_dump(mode="json", exclude_none=True) for entry in self.sparse_structure_by_scopes]
+        if structure == preset.structure(block):
+            parts.append("sparse_structure_by_scopes")
+        if self.ignored_scopes is not None and list(as_list(self.ignored_scopes)) == preset.ignored_scopes():
+            parts.append("ignored_scopes")
+        return parts
 
     def entries_matching(self, node_name: str) -> list[int]:
         """Indices of the `sparse_structure_by_scopes` entries whose scopes match an NNCF node name."""
@@ -310,6 +340,27 @@ class MovementSparsityConfig(_NncfModel):
             for i, entry in enumerate(self.sparse_structure_by_scopes)
             if matches_any(node_name, entry.target_scopes)
         ]
+
+
+def _expand_preset(data: dict[str, Any]) -> list:
+    """Fill the scopes a preset stands for; keys given explicitly win. Runs on the raw section."""
+    preset, block = data.get("preset"), data.get("preset_block_size")
+    if preset is None:
+        if block is not None:
+            return [
+                problem(("preset_block_size",), "only has an effect with `preset` (set the block size "
+                        "in sparse_structure_by_scopes instead)", block)
+            ]
+        return []
+    if not isinstance(preset, str) or preset not in PRESETS:
+        return []  # the field's own validation names the known presets
+    valid_block = isinstance(block, int) and not isinstance(block, bool) and block > 0
+    preset_def = PRESETS[preset]
+    if "sparse_structure_by_scopes" not in data:
+        data["sparse_structure_by_scopes"] = preset_def.structure(block if valid_block else DEFAULT_PRESET_BLOCK)
+    if "ignored_scopes" not in data:
+        data["ignored_scopes"] = preset_def.ignored_scopes()
+    return []
 
 
 def _duplicate_scopes(entries: Any) -> list:
@@ -431,6 +482,7 @@ __all__ = [
     "MODES",
     "MOVEMENT_SPARSITY",
     "NNCF_ALGORITHMS",
+    "PRESET_KEYS",
     "CompressionSection",
     "MovementSparsityConfig",
     "MovementSparsityParams",

@@ -9,12 +9,13 @@ resolved inside an installed Python package (how the default model and data ship
 
 from __future__ import annotations
 
+import codecs
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag
 
-from ov_movement.config.base import Number, StrictModel, problem
+from ov_movement.config.base import Number, StrictModel, problem, rule_error
 from ov_movement.config.compression import (
     MOVEMENT_SPARSITY,
     CompressionSection,
@@ -27,8 +28,11 @@ DEFAULT_EPOCHS = 5
 
 
 class ModelConfig(StrictModel):
-    task: Literal["text-classification"] = Field(
-        "text-classification", description="What the model predicts; selects the head, inputs and metric."
+    task: Literal["text-classification", "image-classification", "audio-classification"] = Field(
+        "text-classification",
+        description="What the model predicts; selects the head, inputs and metric. image-classification: "
+        "ViT, Swin, CLIP (vision tower + a linear head outside the compressed part), input `pixel_values`; "
+        "audio-classification: Wav2Vec2, input `input_values` (clips of data.max_seq_length samples).",
     )
     name_or_path: str | None = Field(
         DEFAULT_MODEL,
@@ -53,25 +57,53 @@ class ModelConfig(StrictModel):
     )
 
 
+def _known_encoding(name: str) -> str:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise rule_error(f"unknown text encoding {name!r} (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
+    return name
+
+
 class DataConfig(StrictModel):
-    source: Literal["text_folder", "csv", "jsonl", "hf_disk", "synthetic"] = Field(
+    source: Literal[
+        "text_folder",
+        "csv",
+        "jsonl",
+        "hf_disk",
+        "synthetic",
+        "image_folder",
+        "digits",
+        "synthetic_images",
+        "synthetic_audio",
+    ] = Field(
         "text_folder",
         description="text_folder: one sub-directory per class of .txt files; csv/jsonl: a file with "
         "text and label columns; hf_disk: a `datasets.save_to_disk` directory; synthetic: a "
-        "deterministic generated task for tests.",
+        "deterministic generated task for tests. Images: image_folder (one sub-directory per class of "
+        ".png/.jpg/.jpeg/.bmp/.gif files), digits (scikit-learn's 1,797 8x8 handwritten digits, 10 "
+        "classes, upscaled to the model's image size), synthetic_images (generated patterns, one per "
+        "class). Audio: synthetic_audio (noisy sine clips, one frequency per class). `path` is "
+        "ignored by the generated sources and digits.",
     )
     path: str | None = Field(DEFAULT_TEXT_FOLDER, description="File or directory (local or `package:`).")
     eval_path: str | None = Field(None, description="Separate eval file/directory; default: split `path`.")
     text_column: str = "text"
     text_pair_column: str | None = None
     label_column: str = "label"
-    encoding: str = Field("utf-8", description="Text encoding of text_folder/csv/jsonl files.")
+    encoding: Annotated[str, AfterValidator(_known_encoding)] = Field(
+        "utf-8", description="Text encoding of text_folder/csv/jsonl files."
+    )
     eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share held out for eval when no eval_path.")
     max_train_samples: int | None = Field(None, gt=0)
     max_eval_samples: int | None = Field(None, gt=0)
-    max_seq_length: int = Field(128, gt=0, le=4096)
+    max_seq_length: int = Field(
+        128, gt=0, le=4096, description="Tokens per text; for audio: samples per clip (cropped/zero-padded)."
+    )
     seed: int = Field(42, description="Seed of the train/eval split and of sampling.")
-    synthetic_samples: int = Field(256, gt=0, description="Number of examples for source=synthetic.")
+    synthetic_samples: int = Field(
+        256, gt=0, description="Number of examples for source=synthetic / synthetic_images / synthetic_audio."
+    )
     synthetic_num_labels: int = Field(2, gt=1)
 
 
@@ -133,6 +165,15 @@ class BenchmarkConfig(StrictModel):
         default_factory=lambda: ["dense", "pruned", "onnx"]
     )
     evaluate_accuracy: bool = Field(True, description="Evaluate the IRs with OpenVINO on the eval split.")
+
+
+class BaselineConfig(StrictModel):
+    enabled: bool = Field(
+        False,
+        description="Also fine-tune the same model densely (no sparsity) on the same data, so the report "
+        "can compare accuracy against what plain fine-tuning reaches.",
+    )
+    epochs: int | None = Field(None, gt=0, description="Dense fine-tuning epochs (default: training.epochs).")
 
 
 class ReportConfig(StrictModel):
@@ -225,6 +266,9 @@ class PipelineConfig(StrictModel):
     )
     benchmark: BenchmarkConfig = Field(
         default_factory=BenchmarkConfig, description="benchmark_app runs and IR accuracy."
+    )
+    baseline: BaselineConfig = Field(
+        default_factory=BaselineConfig, description="Optional dense fine-tuning for the accuracy comparison."
     )
     report: ReportConfig = Field(default_factory=ReportConfig, description="The final report.")
     input_info: InputInfoField | None = Field(
@@ -347,6 +391,7 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
 
 __all__ = [
     "NNCF_IGNORED_KEYS",
+    "BaselineConfig",
     "BenchmarkConfig",
     "ConvertConfig",
     "DataConfig",

@@ -50,6 +50,11 @@ NNCF_DIFFERENCES: dict[str, tuple[str, str]] = {
         "an object `compression` section may leave out `algorithm` (it can only "
         "be movement_sparsity); `to_nncf()` writes it",
     ),
+    "preset": (
+        "lenient",
+        "`preset` and `preset_block_size` are ov-movement's: `to_nncf()` leaves them out and writes the "
+        "preset's `sparse_structure_by_scopes` / `ignored_scopes` instead",
+    ),
     "params_required": ("runtime", "`params` and its three required keys must be given"),
     "warmup_order": ("runtime", "`warmup_end_epoch` must be greater than `warmup_start_epoch`"),
     "steps_per_epoch_required": ("runtime", "`steps_per_epoch` is required when `warmup_start_epoch` < 1"),
@@ -226,7 +231,39 @@ def render_reference() -> str:
         if model.__doc__:
             lines += [" ".join(model.__doc__.split()), ""]
         lines += _table(model)
+    lines += _preset_lines()
     return "\n".join(lines) + "\n"
+
+
+def _preset_lines() -> list[str]:
+    """The `compression.preset` table: what each preset writes (`ov-movement validate --presets`)."""
+    from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESETS
+
+    lines = [
+        "",
+        "## Scope presets",
+        "",
+        "`compression.preset: NAME` fills `sparse_structure_by_scopes` (attention in square blocks of",
+        f"`preset_block_size`, default {DEFAULT_PRESET_BLOCK}; the FFN's first linear by rows, its second by columns)",
+        "and `ignored_scopes`; either key given explicitly replaces that part of the preset. Every",
+        "pattern matches the NNCF graph of the class ov-movement builds for the architecture (a tiny model",
+        "of each is traced in the tests). `ov-movement validate --presets` prints this table.",
+        "",
+        "| preset | model_type | attention (block) | FFN in (per_dim 0) | FFN out (per_dim 1) | ignored_scopes | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for preset in PRESETS.values():
+        cells = [
+            f"`{preset.name}`",
+            ", ".join(f"`{t}`" for t in preset.model_types),
+            f"`{preset.attention}`",
+            f"`{preset.ffn_in}`",
+            f"`{preset.ffn_out}`",
+            "<br>".join(f"`{s}`" for s in preset.ignored),
+            preset.note,
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
 
 
 def write_reference(path: str | Path) -> Path:

@@ -60,6 +60,14 @@ def warnings(config: PipelineConfig) -> list[str]:
             else "the masked model is never fine-tuned"
         )
         found.append(f"training.epochs ({config.training.epochs}) leaves no epoch after the warm-up: {what}")
+    found += _preset_fit(config)
+    if movement.preset is not None and movement.preset_block_size is not None and (
+        "sparse_structure_by_scopes" not in movement.preset_parts()
+    ):
+        found.append(
+            f"{loc}.preset_block_size has no effect: sparse_structure_by_scopes is given and replaces the "
+            "preset's structure"
+        )
     ignored = set(as_list(movement.ignored_scopes))
     for index, entry in enumerate(movement.sparse_structure_by_scopes):
         for scope in as_list(entry.target_scopes):
@@ -79,6 +87,62 @@ def _structure_lines(movement: MovementSparsityConfig) -> list[str]:
     rows.append(("fine", "every other torch.nn.Linear layer" if rows else "every torch.nn.Linear layer"))
     width = max(len(mode) for mode, _ in rows)
     return [f"{mode:<{width}}  {scopes}" for mode, scopes in rows]
+
+
+def _preset_fit(config: PipelineConfig) -> list[str]:
+    """An inline model whose model_type the preset (or the default BERT scopes) was not written for."""
+    from ov_movement.config.presets import PRESETS, preset_for_model_type
+
+    model_type = (config.model.config or {}).get("model_type")
+    movement, loc = config.movement, config.movement_loc
+    if not isinstance(model_type, str):
+        return []
+    if movement.preset is not None:
+        if model_type in PRESETS[movement.preset].model_types:
+            return []
+        better = preset_for_model_type(model_type)
+        hint = f" (use preset {better!r})" if better else ""
+        return [f"{loc}.preset {movement.preset!r} is written for model_type "
+                f"{'/'.join(PRESETS[movement.preset].model_types)}, the model is {model_type!r}{hint}"]
+    better = preset_for_model_type(model_type)
+    if better and better != "bert" and movement.preset_parts() == [] and (
+        [e.model_dump(mode="json", exclude_none=True) for e in movement.sparse_structure_by_scopes]
+        == PRESETS["bert"].structure()
+    ):
+        return [f"{loc}: BERT's scopes on a {model_type!r} model match no layer; set {loc}.preset: {better}"]
+    return []
+
+
+def _preset_line(movement: MovementSparsityConfig) -> str:
+    from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESETS
+
+    preset = PRESETS[movement.preset]
+    block = movement.preset_block_size or DEFAULT_PRESET_BLOCK
+    used = movement.preset_parts()
+    given = [p for p in ("sparse_structure_by_scopes", "ignored_scopes") if p not in used]
+    text = f"{preset.name} ({preset.title}; attention blocks {block}x{block})"
+    text += ": " + (" and ".join(used) + " from the preset" if used else "nothing from the preset")
+    if given:
+        text += f"; {' and '.join(given)} as given"
+    return text
+
+
+def preset_table() -> str:
+    """Every scope preset with the scopes it writes (`ov-movement validate --presets`)."""
+    from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESETS
+
+    out = [f"scope presets (compression.preset; attention block {DEFAULT_PRESET_BLOCK}x{DEFAULT_PRESET_BLOCK} "
+           "unless preset_block_size):"]
+    for preset in PRESETS.values():
+        out.append(f"  {preset.name}: {preset.title} (model_type {', '.join(preset.model_types)}; "
+                   f"compressed class {preset.model_class})")
+        for entry in preset.structure():
+            mode = "block" if entry["mode"] == "block" else f"per_dim axis {entry['axis']}"
+            out.append(f"    {mode:<16}{entry['target_scopes']}")
+        out.append(f"    {'ignored':<16}{', '.join(preset.ignored)}")
+        if preset.note:
+            out.append(f"    {'note':<16}{preset.note}")
+    return "\n".join(out)
 
 
 def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
@@ -111,7 +175,7 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     lines.append(
         (
             "steps per epoch",
-            str(params.steps_per_epoch) if params.steps_per_epoch else "measured during the first epoch",
+            str(params.steps_per_epoch) if params.steps_per_epoch else "computed from the training data and batch size",
         )
     )
     lines.append(
@@ -135,6 +199,8 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
             else "off: unstructured masks frozen after the warm-up",
         )
     )
+    if movement.preset is not None:
+        lines.append(("preset", _preset_line(movement)))
     for index, text in enumerate(_structure_lines(movement)):
         lines.append(("sparse structure" if index == 0 else "", text))
     if movement.target_scopes is not None:
@@ -150,4 +216,4 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     return "\n".join([head] + [f"  {label:<{_WIDTH}}{text}" for label, text in lines])
 
 
-__all__ = ["render_summary", "warnings"]
+__all__ = ["preset_table", "render_summary", "warnings"]

@@ -22,9 +22,27 @@ from ov_movement.errors import StageError
 F32_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
 
 
+def canonical_input_names(model: ov.Model) -> ov.Model:
+    """Give each input only its ONNX name (`pixel_values`, ...).
+
+    When the graph casts an input to its own type first (CLIP's `pixel_values.to(dtype)`), OpenVINO
+    drops the Cast and the input tensor also carries the Cast's output name, which
+    `get_any_name()` may return: benchmark_app, accuracy and the checks here then name the input
+    wrongly.
+    """
+    from ov_movement.deploy.onnx_export import INPUT_ORDER
+
+    for inp in model.inputs:
+        names = inp.get_names()
+        known = [n for n in INPUT_ORDER if n in names]
+        if len(known) == 1 and len(names) > 1:
+            inp.get_tensor().set_names({known[0]})
+    return model
+
+
 def convert_dense(onnx_path: Path) -> ov.Model:
     """The baseline IR: same shapes as the ONNX model, no pruning."""
-    return ov.convert_model(str(onnx_path))
+    return canonical_input_names(ov.convert_model(str(onnx_path)))
 
 
 def static_shapes(model: ov.Model, batch: int, seq: int) -> dict[str, list[int]]:
@@ -56,7 +74,7 @@ def prune_ir(onnx_path: Path, *, batch: int, seq: int, keep_dynamic: bool = True
         apply_pruning_transformation,
     )
 
-    model = ov.Core().read_model(str(onnx_path))
+    model = canonical_input_names(ov.Core().read_model(str(onnx_path)))
     original = {inp.get_any_name(): inp.get_partial_shape() for inp in model.inputs}
     if not all(s.is_static for s in original.values()):
         model.reshape(static_shapes(model, batch, seq))
@@ -70,7 +88,7 @@ def prune_ir(onnx_path: Path, *, batch: int, seq: int, keep_dynamic: bool = True
     except RuntimeError as exc:  # OpenVINO raises shape-inference failures as RuntimeError
         first = str(exc).strip().splitlines()[0][:300]
         raise StageError(f"OpenVINO's pruning transformation failed on {onnx_path.name}: {first}") from exc
-    return model
+    return canonical_input_names(model)
 
 
 def save_ir(model: ov.Model, xml_path: Path, *, compress_to_fp16: bool = False) -> None:
@@ -101,6 +119,7 @@ def input_partial_shapes(model: ov.Model) -> dict[str, str]:
 
 __all__ = [
     "F32_CONFIG",
+    "canonical_input_names",
     "compile_f32",
     "convert_dense",
     "infer",

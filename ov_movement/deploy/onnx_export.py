@@ -6,7 +6,11 @@ scopes in node names (`/model/bert/encoder/layer.0/attention/self/query/MatMul`)
 into the OpenVINO IR and let `stats` map IR MatMuls back to torch modules.
 
 NNCF's own exporter is not used: it names inputs `input.0, input.1, ...` in an order that is not
-`input_info`'s, gives static shapes only (DESIGN.md).
+`input_info`'s, gives static shapes only, and fails on Swin whose window is at least the last
+stage's resolution, as in swin-tiny (`TypeError: len() of a 0-d tensor` from its wrapped
+`torch.tensor` in `SwinLayer.set_shift_and_window_size`; DESIGN.md). The plain model rebuilt from
+the checkpoint exports fine, even with NNCF's operator patching active in the process
+(tests/test_architectures.py checks both).
 """
 
 from __future__ import annotations
@@ -74,8 +78,9 @@ def export_onnx(
     names = model_input_names(model, inputs)
     args = tuple(torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in names)
     axes = None
-    if dynamic:
-        axes = {n: {0: "batch", 1: "sequence"} for n in names} | {o: {0: "batch"} for o in OUTPUT_NAMES}
+    if dynamic:  # [batch, sequence] for tokens and audio; images keep their size: [batch, C, H, W]
+        axes = {n: {0: "batch", 1: "sequence"} if a.dim() == 2 else {0: "batch"} for n, a in zip(names, args)}
+        axes |= {o: {0: "batch"} for o in OUTPUT_NAMES}
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # TracerWarnings from HF shape checks and the TorchScript exporter's deprecation notice.

@@ -54,15 +54,61 @@ class PassThroughAttention(nn.Module):
 
 
 class BiasOnlyAttention(nn.Module):
-    """Replaces an attention module that contains its own output projection (DistilBERT, CLIP)."""
+    """Replaces an attention module that contains its own output projection (DistilBERT, CLIP,
+    Wav2Vec2); returns as many values as the module it replaces (`outputs`)."""
 
-    def __init__(self, bias: torch.Tensor | None, out_features: int):
+    def __init__(self, bias: torch.Tensor | None, out_features: int, outputs: int = 2):
         super().__init__()
         self.projection = BiasOnly(bias, out_features)
+        self.outputs = outputs
 
-    def forward(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, None]:
+    def forward(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor | None, ...]:
         hidden = args[0] if args else kwargs.get("hidden_states", kwargs.get("query"))
-        return self.projection(hidden), None
+        return (self.projection(hidden),) + (None,) * (self.outputs - 1)
+
+
+class PrunedSelfAttention(nn.Module):
+    """Eager multi-head self-attention with some heads removed, for attention modules that hold
+    `q_proj`/`k_proj`/`v_proj`/`out_proj` and have no HF `prune_heads` (CLIP, Wav2Vec2).
+
+    Computes exactly what their eager forward computes for self-attention (scores scaled by
+    head_dim^-0.5, additive 4-D `attention_mask` / `causal_attention_mask`, softmax, no dropout:
+    only the exported, eval-mode model uses it), on the kept heads only.
+    """
+
+    def __init__(self, attention: nn.Module, heads: list[int], num_heads: int, head_dim: int, outputs: int):
+        super().__init__()
+        dropped = set(heads)
+        kept = [h for h in range(num_heads) if h not in dropped]
+        index = torch.tensor([h * head_dim + i for h in kept for i in range(head_dim)], dtype=torch.long)
+        self.q_proj = prune_linear_layer(attention.q_proj, index, dim=0)
+        self.k_proj = prune_linear_layer(attention.k_proj, index, dim=0)
+        self.v_proj = prune_linear_layer(attention.v_proj, index, dim=0)
+        self.out_proj = prune_linear_layer(attention.out_proj, index, dim=1)
+        self.num_heads, self.head_dim, self.outputs = len(kept), head_dim, outputs
+        self.scale = head_dim**-0.5
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        causal_attention_mask: torch.Tensor | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[torch.Tensor | None, ...]:
+        batch, length = hidden_states.shape[:2]
+
+        def split(x: torch.Tensor) -> torch.Tensor:
+            return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(self.q_proj(hidden_states)), split(self.k_proj(hidden_states)), split(self.v_proj(hidden_states))
+        scores = torch.matmul(q, k.transpose(2, 3)) * self.scale
+        for mask in (attention_mask, causal_attention_mask):
+            if mask is not None:
+                scores = scores + mask
+        context = torch.matmul(torch.softmax(scores, dim=-1), v)
+        context = context.transpose(1, 2).reshape(batch, length, self.num_heads * self.head_dim)
+        return (self.out_proj(context),) + (None,) * (self.outputs - 1)
 
 
 @dataclass
@@ -128,30 +174,35 @@ def shrink_model(model: nn.Module, structure: ModelStructure, plan: list[BlockSh
         for item in plan:
             block = blocks[item.index]
             if item.heads:
-                _drop_heads(model, block.paths, item.heads, block.num_heads, spec.attention_core is not None)
+                _drop_heads(model, block, item.heads, spec)
             if item.neurons:
                 _drop_neurons(model, block.paths, item.neurons, block.intermediate_size)
     return model
 
 
-def _drop_heads(
-    model: nn.Module, paths: dict[str, str], heads: list[int], num_heads: int, split: bool
-) -> None:
+def _drop_heads(model: nn.Module, block: Any, heads: list[int], spec: Any) -> None:
+    paths, num_heads = block.paths, block.num_heads
     out_proj = model.get_submodule(paths["o"])
     if len(heads) == num_heads:
-        if split:  # BERT-like: core (Q/K/V, softmax) then a separate output projection
+        if spec.attention_core is not None:  # BERT-like: core (Q/K/V, softmax) then a separate output projection
             _set_submodule(model, paths["attention_core"], PassThroughAttention())
             _set_submodule(model, paths["o"], BiasOnly(out_proj.bias, out_proj.out_features))
         else:
-            _set_submodule(model, paths["attention"], BiasOnlyAttention(out_proj.bias, out_proj.out_features))
+            replacement = BiasOnlyAttention(out_proj.bias, out_proj.out_features, spec.attention_outputs)
+            _set_submodule(model, paths["attention"], replacement)
         return
     attention = model.get_submodule(paths["attention"])
-    if not hasattr(attention, "prune_heads"):
-        raise StageError(
-            f"dropping single heads of {type(attention).__name__} is not implemented; "
-            "set export.shrink: never to leave them to OpenVINO"
-        )
-    attention.prune_heads(list(heads))
+    if hasattr(attention, "prune_heads"):
+        attention.prune_heads(list(heads))
+        return
+    if spec.attention_core is None and all(hasattr(attention, n) for n in ("q_proj", "k_proj", "v_proj", "out_proj")):
+        replacement = PrunedSelfAttention(attention, list(heads), num_heads, block.head_dim, spec.attention_outputs)
+        _set_submodule(model, paths["attention"], replacement)
+        return
+    raise StageError(
+        f"dropping single heads of {type(attention).__name__} is not implemented; "
+        "set export.shrink: never to leave them to OpenVINO"
+    )
 
 
 def _drop_neurons(model: nn.Module, paths: dict[str, str], neurons: list[int], size: int) -> None:
@@ -182,6 +233,7 @@ __all__ = [
     "BiasOnlyAttention",
     "BlockShrink",
     "PassThroughAttention",
+    "PrunedSelfAttention",
     "ShrinkMode",
     "plan_shrink",
     "plan_to_json",

@@ -49,6 +49,8 @@ class ArchSpec:
     ffn_out: str
     ov_removes_heads: bool
     ov_removes_ffn: bool = True
+    # How many values the attention module returns (Wav2Vec2's: output, weights, past key/values).
+    attention_outputs: int = 2
 
 
 _BERT_LIKE = dict(
@@ -63,7 +65,7 @@ _BERT_LIKE = dict(
     ffn_out="output.dense",
 )
 
-# Only BERT is tested end to end; the others follow HF's module layout (transformers 4.57).
+# Every entry is tested end to end on a tiny model (tests/test_architectures.py, transformers 4.57).
 ARCHITECTURES: dict[str, ArchSpec] = {
     "bert": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
     "roberta": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
@@ -107,6 +109,7 @@ ARCHITECTURES: dict[str, ArchSpec] = {
         ffn_act="feed_forward.intermediate_act_fn",
         ffn_out="feed_forward.output_dense",
         ov_removes_heads=False,
+        attention_outputs=3,
     ),
 }
 _CLIP = ArchSpec(

@@ -128,12 +128,17 @@ def compare_outputs(
 def fit_inputs(
     inputs: Mapping[str, np.ndarray], names: Sequence[str], batch: int, seq: int
 ) -> dict[str, np.ndarray]:
-    """Crop (or tile rows / zero-pad columns of) 2-D inputs to [batch, seq]: feeds a static model."""
+    """Crop (or tile rows / zero-pad columns of) 2-D inputs to [batch, seq]: feeds a static model.
+
+    Inputs of another rank (images [N, C, H, W]) have a fixed size: only their batch is fitted."""
     out = {}
     for name in names:
         arr = inputs[name]
         reps = -(-batch // arr.shape[0])
         arr = np.concatenate([arr] * reps)[:batch]
+        if arr.ndim != 2:
+            out[name] = np.ascontiguousarray(arr)
+            continue
         if arr.shape[1] < seq:
             arr = np.pad(arr, ((0, 0), (0, seq - arr.shape[1])))
         out[name] = np.ascontiguousarray(arr[:, :seq])

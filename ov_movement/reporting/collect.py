@@ -34,6 +34,7 @@ SOURCES = (
     ("mask", "sparsity_table.json"),
     ("convert", "stats.json"),
     ("benchmark", "benchmark.json"),
+    ("baseline", "eval.json"),
 )
 
 
@@ -46,6 +47,7 @@ class ReportData:
     blocks: list[BlockRow]
     warmup_eval: dict[str, float] | None  # torch, end of warm-up (sparsify)
     final_eval: dict[str, float] | None  # torch, after masking and fine-tuning (mask)
+    baseline_eval: dict[str, float] | None  # torch, dense fine-tuning without sparsity (baseline)
     stats: dict[str, Any] | None  # convert/stats.json
     benchmark: dict[str, Any] | None  # benchmark/benchmark.json
     missing: list[str] = field(default_factory=list)
@@ -78,6 +80,7 @@ def collect(config: PipelineConfig, stage_dirs: Mapping[str, Path], title: str |
         blocks=blocks,
         warmup_eval=final_eval_metrics(load("sparsify", "eval.json")),
         final_eval=final_eval_metrics(load("mask", "eval.json")),
+        baseline_eval=final_eval_metrics(load("baseline", "eval.json")),
         stats=load("convert", "stats.json"),
         benchmark=load("benchmark", "benchmark.json"),
         missing=missing,

@@ -28,6 +28,8 @@ def headline(data: ReportData) -> list[str]:
         )
     accuracy = benchmark.get("accuracy", {})
     parts = []
+    if data.baseline_eval and "accuracy" in data.baseline_eval:
+        parts.append(f"dense fine-tuned baseline {100 * data.baseline_eval['accuracy']:.2f}%")
     if data.final_eval and "accuracy" in data.final_eval:
         parts.append(f"torch sparse {100 * data.final_eval['accuracy']:.2f}%")
     for name in ("dense", "pruned"):

@@ -86,6 +86,7 @@ def config_table(data: ReportData) -> Table:
 def accuracy_table(data: ReportData) -> Table:
     accuracy = (data.benchmark or {}).get("accuracy", {})
     entries = [
+        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32"),
         ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32"),
         ("torch, sparse final (mask)", data.final_eval, "f32"),
         ("dense IR (OpenVINO)", accuracy.get("dense"), None),

@@ -8,6 +8,7 @@ them into messages and exit codes, and nothing half-written is ever committed.
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,7 +124,12 @@ def run_pipeline(
         plan = make_plan(loaded, registry, workdir, **options)
         ensure_inputs_available(plan)
         summary = RunSummary(plan, dry_run=False)
-        _execute(loaded, plan, summary, out, show)
+        try:
+            _execute(loaded, plan, summary, out, show)
+        except OSError as error:
+            if error.errno not in _ENVIRONMENT_ERRNOS:
+                raise
+            raise _environment_error(error, plan.workdir) from error
     out.note(f"outputs: {shown(plan.pipeline_dir)}/<stage>  (lock file: {shown(plan.lockfile.path)})")
     return summary
 
@@ -170,6 +176,25 @@ def _execute(loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progr
         summary.outcomes.append(
             StageOutcome(stage.name, stage.fingerprint.digest, action, entry, wall, tuple(reasons))
         )
+
+
+# A full disk or a filesystem that refuses writes: the user's to fix, not a bug (no traceback).
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _environment_error(error: OSError, workdir: Path) -> StageError:
+    where = f": {error.filename}" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = (
+            f"free some space (entries under {shown(workdir / 'cache')} that no config uses any more, "
+            "and *.damaged-* directories there, can be deleted)"
+        )
+    else:
+        hint = "fix the permissions of that path (or pass another --workdir)"
+    return StageError(
+        f"{error.strerror or error}{where}. Nothing half-written was cached; {hint} and run the same "
+        "command again: finished stages and epoch checkpoints are kept"
+    )
 
 
 def _load(spec: StageSpec):

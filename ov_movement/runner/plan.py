@@ -123,11 +123,17 @@ def make_plan(
     order = topological_order(registry)
     selection = set(select(registry, from_=from_, until=until, only=only))
     root = resolve_workdir(loaded, workdir)
+    if root.exists() and not root.is_dir():
+        raise StageError(
+            f"workdir {root} is not a directory; pass another --workdir (or set `workdir` in the config)"
+        )
     directory = pipeline_dir(root, loaded.name)
     store = Store(root)
     lockfile = LockFile(directory, pipeline=loaded.name, config_path=loaded.path, order=order)
     previous = lockfile.read()
-    dump = loaded.config.model_dump(mode="json", by_alias=False)
+    # Unset optional keys (None) are left out, so that a release adding a new optional setting
+    # does not invalidate every cached result; a changed default still does, through the versions.
+    dump = loaded.config.model_dump(mode="json", by_alias=False, exclude_none=True)
     fingerprints = compute_fingerprints(registry, order, dump)
     planned: dict[str, PlannedStage] = {}
     for name in order:

@@ -52,8 +52,16 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.workdir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.workdir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:  # a file in the way, a read-only or full filesystem, no permission
+            culprit = f" ({error.filename})" if error.filename and error.filename != str(self.workdir) else ""
+            reason = "not a directory" if isinstance(error, FileExistsError) else error.strerror or error
+            raise StageError(
+                f"cannot use {self.workdir} as the workdir: {reason}{culprit}; "
+                "pass another --workdir (or set `workdir` in the config)"
+            ) from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,4 +1,5 @@
-"""The stage registry: sparsify -> mask -> export -> convert -> benchmark -> report.
+"""The stage registry: sparsify -> mask -> export -> convert -> benchmark -> report, plus
+an optional dense `baseline` branch that only the report reads.
 
 A plain mapping from name to `StageSpec`; the runner gets it as an argument and knows nothing of
 what the stages do.
@@ -52,9 +53,16 @@ STAGES: dict[str, StageSpec] = {
             description="benchmark_app on dense vs pruned IR and ONNX, IR accuracy",
         ),
         StageSpec(
+            name="baseline",
+            run="ov_movement.stages.baseline:run",
+            # Task, data and optimiser settings, but not compression: the dense reference.
+            reads=("model", "data", "training", "baseline"),
+            description="optional dense fine-tuning of the same model, for the accuracy comparison",
+        ),
+        StageSpec(
             name="report",
             run="ov_movement.stages.report:run",
-            upstream=("benchmark",),
+            upstream=("benchmark", "baseline"),
             reads=("report",),
             description="report.md, tables and the sparsity-lifecycle plot",
         ),

@@ -57,7 +57,13 @@ def export_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
     names = model_input_names(model, arrays)
-    samples = {n: np.ascontiguousarray(arrays[n][: cfg.verify_samples], dtype=np.int64) for n in names}
+    samples = {  # token ids as int64; pixel_values / input_values stay float32
+        n: np.ascontiguousarray(
+            arrays[n][: cfg.verify_samples],
+            dtype=np.int64 if np.issubdtype(arrays[n].dtype, np.integer) else np.float32,
+        )
+        for n in names
+    }
     if not cfg.dynamic_axes:
         samples = fit_inputs(samples, names, cfg.static_batch_size, cfg.static_seq_length)
     where = f"{len(samples[names[0]])} eval samples, seq {samples[names[0]].shape[1]}"

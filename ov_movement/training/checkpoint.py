@@ -171,11 +171,37 @@ def save_checkpoint(
     return path
 
 
+class CorruptCheckpointError(StageError):
+    """A checkpoint file that cannot be read back (truncated by a power loss, a full disk, bit rot)."""
+
+    def __init__(self, file: Path, error: BaseException):
+        self.file = Path(file)
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        super().__init__(f"{self.file} is unreadable ({reason})")
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text())
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise CorruptCheckpointError(file, error) from error
+
+
+def _torch_load(file: Path, map_location: str | torch.device) -> Any:
+    try:
+        return torch.load(file, map_location=map_location, weights_only=True)
+    except Exception as error:  # truncated zip, EOF, a refused (non-allow-listed) pickle ...
+        raise CorruptCheckpointError(file, error) from error
+
+
 def read_meta(path: Path) -> dict[str, Any]:
     file = Path(path) / META_FILE
     if not file.is_file():
         raise StageError(f"{path} is not a training checkpoint (no {META_FILE})")
-    return json.loads(file.read_text())
+    meta = _read_json(file)
+    if not isinstance(meta, dict):
+        raise CorruptCheckpointError(file, ValueError(f"expected a JSON object, got {type(meta).__name__}"))
+    return meta
 
 
 def is_checkpoint(path: Path) -> bool:
@@ -194,12 +220,15 @@ def load_checkpoint(
         raise StageError(
             f"{path}: checkpoint format {meta.get('format_version')} (expected {FORMAT_VERSION})"
         )
-    model_state = torch.load(path / MODEL_FILE, map_location=map_location, weights_only=True)
-    compression = from_json_tree(json.loads((path / COMPRESSION_FILE).read_text()))
+    model_state = _torch_load(path / MODEL_FILE, map_location)
+    compression = from_json_tree(_read_json(path / COMPRESSION_FILE))
     optimizer = lr = rng = None
     if training_state:
-        state = torch.load(path / TRAINING_FILE, map_location="cpu", weights_only=True)
-        optimizer, lr, rng = state["optimizer"], state["lr_scheduler"], state["rng"]
+        state = _torch_load(path / TRAINING_FILE, "cpu")
+        try:
+            optimizer, lr, rng = state["optimizer"], state["lr_scheduler"], state["rng"]
+        except (KeyError, TypeError) as error:
+            raise CorruptCheckpointError(path / TRAINING_FILE, KeyError(f"no {error}")) from error
     return Checkpoint(path, meta, model_state, compression, optimizer, lr, rng)
 
 
@@ -219,18 +248,26 @@ def masks_from_state(state: dict[str, torch.Tensor]) -> dict[str, dict[str, torc
 
 def read_masks(checkpoint_dir: Path) -> dict[str, dict[str, torch.Tensor]]:
     """The binary masks stored in a checkpoint, by module path (1 = kept, 0 = masked)."""
-    state = torch.load(Path(checkpoint_dir) / MODEL_FILE, map_location="cpu", weights_only=True)
+    state = _torch_load(Path(checkpoint_dir) / MODEL_FILE, "cpu")
     return masks_from_state(state)
+
+
+def _nncf_key(key: str) -> bool:
+    """State entries NNCF adds: its operations, its own state (also under a wrapper's attribute, e.g.
+    CLIP's `backbone._nncf...`) and the padding value buffer of NNCF convolutions (ViT, Swin, CLIP, Wav2Vec2)."""
+    return (
+        ".pre_ops." in key
+        or ".post_ops." in key
+        or key.startswith("_nncf")
+        or "._nncf." in key
+        or key.endswith(".nncf_padding_value")
+    )
 
 
 def plain_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The NNCF model's state without NNCF entries, masked weights and biases set to exact +0.0."""
     masks = masks_from_state(state)
-    plain = {
-        k: v
-        for k, v in state.items()
-        if ".pre_ops." not in k and ".post_ops." not in k and not k.startswith("_nncf")
-    }
+    plain = {k: v for k, v in state.items() if not _nncf_key(k)}
     for module, entry in masks.items():
         for kind, mask in entry.items():
             key = f"{module}.{kind}"
@@ -250,7 +287,7 @@ def load_sparse_model(config: PipelineConfig, checkpoint_dir: Path, config_dir: 
 
     checkpoint_dir = Path(checkpoint_dir)
     meta = read_meta(checkpoint_dir)
-    state = torch.load(checkpoint_dir / MODEL_FILE, map_location="cpu", weights_only=True)
+    state = _torch_load(checkpoint_dir / MODEL_FILE, "cpu")
     model = build_model(
         config.model,
         Path(config_dir),
@@ -270,6 +307,7 @@ def load_sparse_model(config: PipelineConfig, checkpoint_dir: Path, config_dir: 
 
 __all__ = [
     "Checkpoint",
+    "CorruptCheckpointError",
     "capture_rng",
     "from_json_tree",
     "is_checkpoint",

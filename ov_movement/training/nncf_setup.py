@@ -33,6 +33,9 @@ log = logging.getLogger("ov_movement.training")
 
 # The model families NNCF 2.19's structured masking admits (nncf...movement.algo.MODEL_FAMILIES).
 STRUCTURED_FAMILIES = ("bert", "wav2vec2", "swin", "mobilebert", "distilbert", "clip", "vit")
+# Families NNCF refuses only because its check reads the class's module name, whose layers are
+# those of an admitted family: treated as that family (RoBERTa is BERT's layer layout; DESIGN.md).
+FAMILY_ALIASES = {"roberta": "bert"}
 
 
 class CompressionSetupError(ConfigError, StageError):
@@ -168,13 +171,74 @@ def nncf_config_dict(
     return {"input_info": input_info, "compression": section, "log_dir": str(log_dir)}
 
 
+def model_family(model: Any) -> str | None:
+    """`transformers.models.<family>` of the model's class (None for other classes)."""
+    parts = type(model).__module__.split(".")
+    return parts[2] if len(parts) >= 3 and parts[:2] == ["transformers", "models"] else None
+
+
+def structured_family(model: Any) -> str | None:
+    """The NNCF family structured masking treats the model as (aliases resolved), or None."""
+    family = model_family(model)
+    family = FAMILY_ALIASES.get(family, family)
+    return family if family in STRUCTURED_FAMILIES else None
+
+
+def compression_target(model: Any) -> tuple[Any, str | None]:
+    """The part of `model` NNCF wraps, and its attribute name (None: the whole model).
+
+    A model with a head outside the compressed part (heads.CLIPVisionClassifier) names that part
+    in `compressed_submodule`."""
+    name = getattr(model, "compressed_submodule", None)
+    return (getattr(model, name), name) if name else (model, None)
+
+
+@contextmanager
+def _family_alias(model: Any) -> Iterator[None]:
+    """Let NNCF's family check admit an aliased family (RoBERTa as bert) while the controller is built."""
+    if model_family(model) not in FAMILY_ALIASES:
+        yield
+        return
+    from nncf.experimental.torch.sparsity.movement import algo
+
+    original = algo.is_supported_model_family
+    algo.is_supported_model_family = lambda network: True
+    try:
+        yield
+    finally:
+        algo.is_supported_model_family = original
+
+
+def check_preset(model: Any, config: Any) -> None:
+    """`compression.preset` written for another architecture: say so before its scopes fail to match."""
+    from ov_movement.config.presets import PRESETS, preset_for_model_type
+
+    movement = config.movement
+    model_type = getattr(getattr(model, "config", None), "model_type", None)
+    if movement.preset is None or not movement.preset_parts() or model_type is None:
+        return
+    preset = PRESETS[movement.preset]
+    if model_type in preset.model_types:
+        return
+    better = preset_for_model_type(model_type)
+    raise CompressionSetupError(
+        [
+            ConfigIssue(
+                f"{movement_loc(config)}.preset",
+                f"{movement.preset!r} is written for model_type {'/'.join(preset.model_types)}; "
+                f"{type(model).__name__} is {model_type!r}"
+                + (f": use preset {better!r}" if better else ": give sparse_structure_by_scopes and ignored_scopes"),
+            )
+        ]
+    )
+
+
 def check_structured_family(model: Any, config: Any) -> None:
     """NNCF admits structured masking only for some `transformers.models.<family>`: check it up front."""
     if not config.movement.params.enable_structured_masking:
         return
-    parts = type(model).__module__.split(".")
-    family = parts[2] if len(parts) >= 3 and parts[:2] == ["transformers", "models"] else None
-    if family not in STRUCTURED_FAMILIES:
+    family = model_family(model)
+    if structured_family(model) is None:
         what = (
             f"family {family!r}"
             if family
@@ -184,7 +248,8 @@ def check_structured_family(model: Any, config: Any) -> None:
             [
                 ConfigIssue(
                     f"{movement_loc(config)}.params.enable_structured_masking",
-                    f"NNCF 2.19 resolves structured masks only for the model families {list(STRUCTURED_FAMILIES)}; "
+                    f"NNCF 2.19 resolves structured masks only for the model families {list(STRUCTURED_FAMILIES)} "
+                    f"(and {', '.join(f'{a} as {b}' for a, b in FAMILY_ALIASES.items())}); "
                     f"{type(model).__name__} is {what}. Set enable_structured_masking: false to train with "
                     "unstructured masks (they stay unstructured after warm-up).",
                 )
@@ -226,6 +291,13 @@ def _matches(name: str, pattern: str) -> bool:
     from nncf.common.scopes import matches_any
 
     return matches_any(name, pattern)
+
+
+def _preset_origin(config: Any, key: str) -> str:
+    movement = config.movement
+    if key in movement.preset_parts():
+        return f" (from {movement_loc(config)}.preset {movement.preset!r})"
+    return ""
 
 
 def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeReport:
@@ -270,6 +342,7 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
                 continue
             example = f" (NNCF names look like {linear_nodes[0].node_name!r})" if linear_nodes else ""
             message = f"{pattern!r} matches no operation of {type(model).__name__} in the NNCF graph{example}"
+            message += _preset_origin(config, key)
             if strict:
                 issues.append(ConfigIssue(_scope_loc(f"{base}.{key}", raw, index), message))
             else:
@@ -307,7 +380,7 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
                     ConfigIssue(
                         _scope_loc(f"{entry_loc}.target_scopes", raw, p_index),
                         f"{pattern!r} matches no sparsifiable Linear layer of {type(model).__name__}{why}; "
-                        f"layer names look like {example!r}",
+                        f"layer names look like {example!r}{_preset_origin(config, 'sparse_structure_by_scopes')}",
                     )
                 )
         hits = [layer for layer in report.layers if any(_matches(layer.nncf_name, p) for p in _patterns(raw))]
@@ -377,16 +450,21 @@ def compress(
             "compression: algorithm %r is accepted in the config but not applied yet (only movement_sparsity runs)",
             name,
         )
-    check_structured_family(model, config)
-    scopes = check_scopes(model, nncf_config, config)
+    target, attribute = compression_target(model)
+    check_structured_family(target, config)
+    check_preset(target, config)
+    scopes = check_scopes(target, nncf_config, config)
     Path(nncf_config["log_dir"]).mkdir(parents=True, exist_ok=True)
-    with capture_nncf_warnings() as captured, warnings.catch_warnings():
+    with capture_nncf_warnings() as captured, warnings.catch_warnings(), _family_alias(target):
         warnings.filterwarnings(
             "ignore", message=r".*create_compressed_model.*deprecated", category=FutureWarning
         )
         ctrl, wrapped = nncf_torch.create_compressed_model(
-            model, NNCFConfig.from_dict(nncf_config), compression_state=compression_state, dump_graphs=False
+            target, NNCFConfig.from_dict(nncf_config), compression_state=compression_state, dump_graphs=False
         )
+    if attribute is not None:  # the head stays outside NNCF: put the wrapped part back in its place
+        setattr(model, attribute, wrapped)
+        wrapped = model
     result = CompressedModel(wrapped, ctrl, scopes, captured)
     _report_structure(result, config)
     return result
@@ -418,13 +496,19 @@ def _report_structure(compressed: CompressedModel, config: Any) -> None:
     if not groups:
         log.warning(
             "NNCF found no structured-masking group in %s: masks will stay unstructured after warm-up",
-            type(compressed.model).__name__,
+            type(compressed.ctrl.model).__name__,
         )
     elif attention_group_count(compressed.ctrl) == 0:
         log.warning("NNCF found no attention-head group: heads will not be removed (is attention eager?)")
+    from ov_movement.config.presets import PRESETS
+
+    preset = PRESETS.get(config.movement.preset or "")
+    expected = preset.expected_group_conflict if preset is not None else ""
     for message in compressed.group_warnings:  # a per_dim axis contradicting the model: a config mistake
-        restated = _restate_axis_warning(message, compressed.model)
-        if restated:
+        restated = _restate_axis_warning(message, compressed.ctrl.model)
+        if restated and expected and expected in restated:  # the preset's deliberate choice
+            log.info("%s (expected with compression.preset %r)", restated, preset.name)
+        elif restated:
             log.warning("%s", restated)
     if loose:
         # A layer configured as block/per_dim that no group takes will not lose whole heads/neurons:
@@ -472,6 +556,7 @@ def _restate_axis_warning(message: str, model: Any) -> str | None:
 
 
 __all__ = [
+    "FAMILY_ALIASES",
     "STRUCTURED_FAMILIES",
     "CompressedModel",
     "CompressionSetupError",
@@ -480,12 +565,16 @@ __all__ = [
     "attention_group_count",
     "capture_nncf_warnings",
     "check_scopes",
+    "check_preset",
     "check_structured_family",
+    "compression_target",
     "compress",
     "ensure_nncf",
     "group_unit_size",
+    "model_family",
     "movement_loc",
     "nncf_config_dict",
     "other_algorithms",
+    "structured_family",
     "structured_groups",
 ]

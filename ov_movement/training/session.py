@@ -115,7 +115,7 @@ def pick_device(name: str) -> Any:
 
 def _latest_own_checkpoint(output_dir: Path, key: str) -> Path | None:
     """The most advanced checkpoint of an earlier attempt (an epoch's, or a finished `checkpoint/`)."""
-    from ov_movement.training.checkpoint import is_checkpoint, read_meta
+    from ov_movement.training.checkpoint import CorruptCheckpointError, is_checkpoint, read_meta
 
     folder = output_dir / EPOCHS_DIR
     paths = sorted(folder.iterdir()) if folder.is_dir() else []
@@ -124,12 +124,27 @@ def _latest_own_checkpoint(output_dir: Path, key: str) -> Path | None:
     for path in paths:
         if path.name.startswith(".") or not path.is_dir() or not is_checkpoint(path):
             continue
-        meta = read_meta(path)
+        try:
+            meta = read_meta(path)
+        except CorruptCheckpointError as error:
+            raise _unreadable(error, path, own=True) from error
         if meta.get("resume_key") == key:
             candidates.append((int(meta["global_step"]), str(path)))
         else:
             log.warning("ignoring %s: written for a different configuration", path)
     return Path(max(candidates)[1]) if candidates else None
+
+
+def _unreadable(error: Exception, checkpoint: Path, *, own: bool) -> StageError:
+    """A checkpoint that cannot be read back, with the way out."""
+    if own:  # the progress of an interrupted attempt, in the stage's .partial directory
+        hint = (
+            f"delete {checkpoint} and run the same command again (training then restarts from an "
+            "earlier checkpoint if there is one, else from the start of the stage)"
+        )
+    else:  # sparsify's cached result
+        hint = "rerun sparsify: `ov-movement run CONFIG --from sparsify --force`"
+    return StageError(f"cannot resume training: {error}; {hint}")
 
 
 def run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any] = ()) -> StageResult:
@@ -148,7 +163,13 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     from ov_movement.data import prepare_data
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
     from ov_movement.training import stats
-    from ov_movement.training.checkpoint import load_checkpoint, read_meta, restore_rng, save_checkpoint
+    from ov_movement.training.checkpoint import (
+        CorruptCheckpointError,
+        load_checkpoint,
+        read_meta,
+        restore_rng,
+        save_checkpoint,
+    )
     from ov_movement.training.loop import (
         JsonlLog,
         Loop,
@@ -177,11 +198,17 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
 
     # Where this attempt starts from: its own latest checkpoint, else (mask) sparsify's.
     upstream_dir = Path(ctx.input(SPARSIFY)) / CHECKPOINT_DIR if phase == MASK else None
-    upstream_key = read_meta(upstream_dir).get("resume_key") if upstream_dir is not None else None
+    try:
+        upstream_key = read_meta(upstream_dir).get("resume_key") if upstream_dir is not None else None
+    except CorruptCheckpointError as error:
+        raise _unreadable(error, upstream_dir, own=False) from error
     key = resume_key(config, phase, upstream_key)
     own = _latest_own_checkpoint(output_dir, key)
     start_from = own or upstream_dir
-    checkpoint = load_checkpoint(start_from, map_location=device) if start_from is not None else None
+    try:
+        checkpoint = load_checkpoint(start_from, map_location=device) if start_from is not None else None
+    except CorruptCheckpointError as error:
+        raise _unreadable(error, start_from, own=own is not None) from error
     if checkpoint is not None:
         expected = {"steps_per_epoch": spe, "num_labels": config.model.num_labels or data.num_labels}
         for name, value in expected.items():
@@ -203,10 +230,20 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         processor=processor,
         load_weights=checkpoint is None,  # every weight comes from the checkpoint otherwise
     )
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(positions, int) and config.data.max_seq_length > positions:
+        raise ConfigError(  # else a shape error deep inside the embeddings at the first step
+            [
+                ConfigIssue(
+                    "data.max_seq_length",
+                    f"{config.data.max_seq_length} is longer than the model's max_position_embeddings ({positions})",
+                )
+            ]
+        )
     model.to(device)
     nncf_config = nncf_config_dict(
         config,
-        input_info=task.nncf_input_info(input_names, config.data.max_seq_length),
+        input_info=task.nncf_input_info(input_names, config.data.max_seq_length, processor=processor),
         steps_per_epoch=spe,
         log_dir=output_dir / NNCF_LOG_DIR,
     )
@@ -276,6 +313,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         "model_class": type(model).__name__,
         "warmup_end_step": plan.warmup_end_step,
         "end_step": plan.end_step,
+        # The step this attempt resumed an interrupted one at (None: it started from the beginning).
+        "resumed_from_step": int(checkpoint.meta["global_step"]) if own is not None else None,
     }
     epochs_dir = output_dir / EPOCHS_DIR
     last_saved: Path | None = own
@@ -342,6 +381,7 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         "global_step": state.global_step,
         "seconds_per_step": state.train_seconds / state.train_steps if state.train_steps else None,
         "epochs": plan.epochs,
+        "resumed_from_step": base_meta["resumed_from_step"],
     }
     if "f1" in last_eval:
         metrics["eval_f1"] = last_eval["f1"]
@@ -360,6 +400,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     summary = f"{phase}: {plan.epochs:g} epoch(s), linear sparsity {final_linear:.1%}" + (
         f", eval accuracy {accuracy:.4f}" if accuracy is not None else ""
     )
+    if metrics["resumed_from_step"] is not None:
+        summary += f" (resumed at step {metrics['resumed_from_step']})"
     return StageResult(metrics=metrics, summary=summary)
 
 
@@ -379,10 +421,9 @@ def _sparsity_snapshot(ctrl: Any) -> dict[str, Any]:
 
 def _analysis_groups(ctrl: Any) -> list[Any]:
     """Structured groups for reporting when NNCF's masking is off (only for families it supports)."""
-    from ov_movement.training.nncf_setup import STRUCTURED_FAMILIES, capture_nncf_warnings
+    from ov_movement.training.nncf_setup import capture_nncf_warnings, structured_family
 
-    parts = type(ctrl.model).__module__.split(".")
-    if len(parts) < 3 or parts[:2] != ["transformers", "models"] or parts[2] not in STRUCTURED_FAMILIES:
+    if structured_family(ctrl.model) is None:
         return []
     from nncf.experimental.torch.sparsity.movement.structured_mask_handler import StructuredMaskHandler
 

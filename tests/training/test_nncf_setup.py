@@ -59,13 +59,13 @@ def test_sdpa_attention_silently_loses_attention_groups(tmp_path):
 def test_family_check_is_skipped_without_structured_masking():
     from ov_movement.training.nncf_setup import CompressionSetupError, check_structured_family
 
-    class FakeRoberta:
+    class FakeGPT2:  # RoBERTa is admitted as the bert family (tests/test_architectures.py)
         pass
 
-    FakeRoberta.__module__ = "transformers.models.roberta.modeling_roberta"
-    with pytest.raises(CompressionSetupError, match="roberta"):
-        check_structured_family(FakeRoberta(), tiny_config())
-    check_structured_family(FakeRoberta(), tiny_config(params={"enable_structured_masking": False}))
+    FakeGPT2.__module__ = "transformers.models.gpt2.modeling_gpt2"
+    with pytest.raises(CompressionSetupError, match="gpt2"):
+        check_structured_family(FakeGPT2(), tiny_config())
+    check_structured_family(FakeGPT2(), tiny_config(params={"enable_structured_masking": False}))
 
 
 def test_nncf_config_has_inputs_and_steps_per_epoch(tmp_path):

@@ -1,0 +1,121 @@
+"""Image and audio examples for `data.load_examples`: the sources that yield arrays, not text.
+
+- `digits`: scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes), as uint8 0-255;
+  the image processor upscales them to the model's image size.
+- `synthetic_images`: 32x32 grey stripes, one orientation per class, random phase and noise.
+- `image_folder`: `path/<class>/*.{png,jpg,jpeg,bmp,gif}` (PIL), kept as uint8 RGB.
+- `synthetic_audio`: clips of `data.max_seq_length` samples, a sine per class (class k at
+  0.5 * (k + 1) / (K + 1) cycles per sample, below Nyquist), random amplitude and phase, noise.
+
+Each returns rows like the text sources (`("", None, label)`) plus the arrays, in the same order.
+All generated data is deterministic for a given `data.seed`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ov_movement.errors import StageError
+
+if TYPE_CHECKING:
+    from ov_movement.config.pipeline import DataConfig
+
+ARRAY_SOURCES = ("image_folder", "digits", "synthetic_images", "synthetic_audio")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+SYNTHETIC_IMAGE_SIZE = 32
+
+Rows = list[tuple[str, None, Any]]
+
+
+def _digits() -> tuple[Rows, list[str], list[np.ndarray]]:
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise StageError("data.source 'digits' needs scikit-learn (pip install scikit-learn)") from None
+    digits = load_digits()
+    images = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)
+    labels = [int(t) for t in digits.target]
+    return [("", None, label) for label in labels], [str(n) for n in digits.target_names], list(images)
+
+
+def _synthetic_images(cfg: DataConfig) -> tuple[Rows, list[str], list[np.ndarray]]:
+    rng = np.random.RandomState(cfg.seed)
+    classes = cfg.synthetic_num_labels
+    size = SYNTHETIC_IMAGE_SIZE
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    rows, arrays = [], []
+    for index in range(cfg.synthetic_samples):
+        label = index % classes
+        angle = np.pi * label / classes
+        phase = rng.uniform(0, 2 * np.pi)
+        wave = np.sin(2 * np.pi * 4 * (x * np.cos(angle) + y * np.sin(angle)) + phase)
+        image = 0.5 + 0.35 * wave + rng.normal(0, 0.15, size=(size, size))
+        arrays.append(np.clip(image * 255, 0, 255).astype(np.uint8))
+        rows.append(("", None, label))
+    return rows, [f"class_{i}" for i in range(classes)], arrays
+
+
+def _synthetic_audio(cfg: DataConfig) -> tuple[Rows, list[str], list[np.ndarray]]:
+    rng = np.random.RandomState(cfg.seed)
+    classes = cfg.synthetic_num_labels
+    t = np.arange(cfg.max_seq_length, dtype=np.float32)
+    rows, arrays = [], []
+    for index in range(cfg.synthetic_samples):
+        label = index % classes
+        frequency = 0.5 * (label + 1) / (classes + 1)  # cycles per sample
+        clip = rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * frequency * t + rng.uniform(0, 2 * np.pi))
+        clip = clip + rng.normal(0, 0.3, size=t.shape)
+        arrays.append(clip.astype(np.float32))
+        rows.append(("", None, label))
+    return rows, [f"class_{i}" for i in range(classes)], arrays
+
+
+def _image_folder(root: Path, where: str) -> tuple[Rows, list[str], list[np.ndarray]]:
+    from PIL import Image, UnidentifiedImageError
+
+    if not root.is_dir():
+        raise StageError(f"{where}: {root} is not a directory (image_folder needs one sub-directory per class)")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(classes) < 2:
+        raise StageError(f"{where}: {root} has {len(classes)} class sub-directories; need at least 2")
+    rows: Rows = []
+    arrays: list[np.ndarray] = []
+    for name in classes:
+        files = sorted(
+            p
+            for p in (root / name).iterdir()
+            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+        )
+        if not files:
+            raise StageError(f"{where}: class directory {root / name} holds no {'/'.join(IMAGE_SUFFIXES)} files")
+        for file in files:
+            try:
+                with Image.open(file) as image:
+                    arrays.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
+            except (OSError, UnidentifiedImageError) as error:
+                raise StageError(f"{where}: cannot read image {file}: {error}") from error
+            rows.append(("", None, name))
+    return rows, classes, arrays
+
+
+def read_array_source(
+    cfg: DataConfig, path: Path | None, where: str = "data.path"
+) -> tuple[Rows, list[str], list[np.ndarray]]:
+    """Rows ("", None, label), label names and the arrays of an image/audio source."""
+    if cfg.source == "digits":
+        return _digits()
+    if cfg.source == "synthetic_images":
+        return _synthetic_images(cfg)
+    if cfg.source == "synthetic_audio":
+        return _synthetic_audio(cfg)
+    if cfg.source == "image_folder":
+        if path is None:
+            raise StageError(f"{where}: image_folder needs a directory")
+        return _image_folder(path, where)
+    raise AssertionError(cfg.source)
+
+
+__all__ = ["ARRAY_SOURCES", "IMAGE_SUFFIXES", "read_array_source"]

@@ -1,0 +1,312 @@
+"""Image and audio classification: the `Task`s, their pre-processors, and CLIP's model builder.
+
+- `image-classification` (ViT, Swin, CLIP's vision tower): `pixel_values` [N, C, H, W] float32.
+  Images are resized to the model's `image_size` with PIL (bilinear), scaled to [0, 1] and
+  normalised with the mean/std of the model's `preprocessor_config.json`, or 0.5/0.5 when there
+  is none (an inline config). No torchvision, no center crop.
+- `audio-classification` (Wav2Vec2): `input_values` [N, T] float32, every clip cropped or
+  zero-padded to `data.max_seq_length` samples and normalised to zero mean and unit variance
+  (Wav2Vec2FeatureExtractor's `do_normalize`). The convolutional feature encoder is frozen.
+
+CLIP is compressed as `CLIPVisionModelWithProjection` with the classification head outside it
+(DESIGN.md): `ImageClassificationTask.auto_model_class()` builds `heads.CLIPVisionClassifier` for
+CLIP configs and defers to `AutoModelForImageClassification` otherwise.
+
+Cheap to import: numpy, PIL, torch and transformers are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ov_movement.errors import StageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+PREPROCESSOR_FILE = "preprocessor_config.json"
+CLIP_MODEL_TYPES = ("clip", "clip_vision_model")
+
+
+def _read_preprocessor(path: Path | None) -> dict[str, Any]:
+    file = Path(path) / PREPROCESSOR_FILE if path is not None else None
+    if file is None or not file.is_file():
+        return {}
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise StageError(f"{file}: invalid JSON ({error})") from error
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, Mapping):
+        if "height" in value and "width" in value:
+            return int(value["height"]), int(value["width"])
+        if "shortest_edge" in value:
+            return int(value["shortest_edge"]), int(value["shortest_edge"])
+    if isinstance(value, Sequence) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    raise StageError(f"cannot read an image size from {value!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre-processors: turn the examples' arrays into model inputs (the `encode_examples` contract of
+# data.encode).
+
+
+@dataclass
+class ImageProcessor:
+    """Resize (bilinear) to `size`, scale to [0, 1], normalise per channel; HWC/HW uint8 in."""
+
+    size: tuple[int, int]
+    channels: int = 3
+    mean: list[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
+    std: list[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
+    model_input_names: tuple[str, ...] = ("pixel_values",)
+
+    @classmethod
+    def for_model(cls, hf_config: Any, processor_dir: Path | None) -> ImageProcessor:
+        pre = _read_preprocessor(processor_dir)
+        vision = getattr(hf_config, "vision_config", hf_config)  # a full CLIPConfig
+        size = _pair(pre.get("crop_size") or pre.get("size") or getattr(vision, "image_size", 224))
+        channels = int(getattr(vision, "num_channels", 3))
+        mean = list(pre.get("image_mean") or [0.5] * channels)
+        std = list(pre.get("image_std") or [0.5] * channels)
+        if len(mean) != channels or len(std) != channels:
+            raise StageError(f"{PREPROCESSOR_FILE}: image_mean/image_std need {channels} values")
+        return cls(size=size, channels=channels, mean=mean, std=std)
+
+    def __call__(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """[N, C, H, W] float32 from uint8 images (H x W grey, or H x W x 3 RGB)."""
+        import numpy as np
+        from PIL import Image
+
+        out = np.empty((len(images), self.channels, *self.size), dtype=np.float32)
+        mode = "L" if self.channels == 1 else "RGB"
+        mean = np.asarray(self.mean, dtype=np.float32)[:, None, None]
+        std = np.asarray(self.std, dtype=np.float32)[:, None, None]
+        for i, image in enumerate(images):
+            picture = Image.fromarray(np.asarray(image, dtype=np.uint8)).convert(mode)
+            picture = picture.resize((self.size[1], self.size[0]), Image.Resampling.BILINEAR)
+            pixels = np.asarray(picture, dtype=np.float32) / 255.0
+            pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+            out[i] = (pixels - mean) / std
+        return out
+
+    def encode_examples(self, examples: Sequence[Any], input_names: Sequence[str], max_length: int) -> list[dict]:
+        pixels = self([e.array for e in examples]) if examples else []
+        return [{"pixel_values": pixels[i], "label": e.label} for i, e in enumerate(examples)]
+
+
+@dataclass
+class AudioProcessor:
+    """Crop / zero-pad every clip to `max_length` samples; optionally zero mean, unit variance."""
+
+    sampling_rate: int = 16000
+    do_normalize: bool = True
+    padding_value: float = 0.0
+    model_input_names: tuple[str, ...] = ("input_values",)
+
+    @classmethod
+    def for_model(cls, hf_config: Any, processor_dir: Path | None) -> AudioProcessor:
+        pre = _read_preprocessor(processor_dir)
+        return cls(
+            sampling_rate=int(pre.get("sampling_rate", 16000)),
+            do_normalize=bool(pre.get("do_normalize", True)),
+            padding_value=float(pre.get("padding_value", 0.0)),
+        )
+
+    def __call__(self, clips: Sequence[np.ndarray], max_length: int) -> np.ndarray:
+        import numpy as np
+
+        out = np.full((len(clips), max_length), self.padding_value, dtype=np.float32)
+        for i, clip in enumerate(clips):
+            values = np.asarray(clip, dtype=np.float32).reshape(-1)[:max_length]
+            if self.do_normalize:
+                values = (values - values.mean()) / np.sqrt(values.var() + 1e-7)
+            out[i, : len(values)] = values
+        return out
+
+    def encode_examples(self, examples: Sequence[Any], input_names: Sequence[str], max_length: int) -> list[dict]:
+        values = self([e.array for e in examples], max_length) if examples else []
+        return [{"input_values": values[i], "label": e.label} for i, e in enumerate(examples)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks.
+
+
+def _stack(features: Sequence[Mapping[str, Any]], name: str) -> torch.Tensor:
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.stack([np.asarray(f[name], dtype=np.float32) for f in features]))
+
+
+def _labels(features: Sequence[Mapping[str, Any]]) -> torch.Tensor:
+    import torch
+
+    return torch.tensor([int(f["label"]) for f in features], dtype=torch.long)
+
+
+class _ArrayTask:
+    """What image and audio classification share: one float input, stacked; classification metrics."""
+
+    name: str
+    input_name: str
+    processor_needs_model_config = True  # the processor reads image size / channels from the config
+    uses_tokenizer = False
+
+    def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]:
+        forward = getattr(model_class, "forward", None)
+        accepted = set(inspect.signature(forward).parameters) if forward else set()
+        if self.input_name not in accepted:
+            raise StageError(f"{model_class.__name__} does not take `{self.input_name}`: not a {self.name} model")
+        return (self.input_name,)
+
+    def collate(
+        self, features: Sequence[Mapping[str, Any]], input_names: Sequence[str], pad_id: int
+    ) -> dict[str, torch.Tensor]:
+        batch = {name: _stack(features, name) for name in input_names}
+        batch["labels"] = _labels(features)
+        return batch
+
+    def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        from ov_movement.models import classification_metrics
+
+        return classification_metrics(logits, labels)
+
+    def prepare_model(self, model: Any) -> Any:
+        return model
+
+
+class ImageClassificationTask(_ArrayTask):
+    """Image classification: ViT, Swin (AutoModelForImageClassification) and CLIP's vision tower."""
+
+    name = "image-classification"
+    input_name = "pixel_values"
+
+    def auto_model_class(self) -> Any:
+        return ImageClassificationAuto()
+
+    def load_processor(self, path: Path | None, hf_config: Any = None) -> ImageProcessor:
+        if hf_config is None:
+            raise StageError("image-classification needs the model config to size its images")
+        return ImageProcessor.for_model(hf_config, path)
+
+    def nncf_input_info(
+        self, input_names: Sequence[str], seq_length: int, processor: Any = None
+    ) -> list[dict[str, Any]]:
+        if not isinstance(processor, ImageProcessor):
+            raise StageError("image-classification: NNCF's input_info needs the image processor (image size)")
+        shape = [1, processor.channels, *processor.size]
+        return [{"sample_size": shape, "type": "float", "keyword": "pixel_values"}]
+
+
+class AudioClassificationTask(_ArrayTask):
+    """Audio classification of fixed-length clips: Wav2Vec2ForSequenceClassification."""
+
+    name = "audio-classification"
+    input_name = "input_values"
+
+    def auto_model_class(self) -> Any:
+        from transformers import AutoModelForAudioClassification
+
+        return AutoModelForAudioClassification
+
+    def load_processor(self, path: Path | None, hf_config: Any = None) -> AudioProcessor:
+        return AudioProcessor.for_model(hf_config, path)
+
+    def nncf_input_info(
+        self, input_names: Sequence[str], seq_length: int, processor: Any = None
+    ) -> list[dict[str, Any]]:
+        return [{"sample_size": [1, int(seq_length)], "type": "float", "keyword": "input_values"}]
+
+    def prepare_model(self, model: Any) -> Any:
+        # The convolutional feature encoder is not sparsified (the preset ignores it): train it not
+        # at all, as HF's audio-classification recipes do.
+        freeze = getattr(model, "freeze_feature_encoder", None)
+        if callable(freeze):
+            freeze()
+        return model
+
+
+# ---------------------------------------------------------------------------------------------
+# Building image models: AutoModelForImageClassification, with CLIP's vision tower + head.
+
+
+def _is_clip(hf_config: Any) -> bool:
+    return getattr(hf_config, "model_type", None) in CLIP_MODEL_TYPES
+
+
+def clip_vision_config(hf_config: Any) -> Any:
+    """A CLIPVisionConfig carrying the labels, attention implementation and projection size."""
+    if hf_config.model_type == "clip_vision_model":
+        return hf_config
+    vision = hf_config.vision_config
+    vision.projection_dim = hf_config.projection_dim
+    vision.num_labels = hf_config.num_labels
+    vision.id2label, vision.label2id = hf_config.id2label, hf_config.label2id
+    vision._attn_implementation = hf_config._attn_implementation
+    return vision
+
+
+class _Mapping:
+    def __getitem__(self, config_class: type) -> type:
+        from transformers import AutoModelForImageClassification, CLIPConfig, CLIPVisionConfig
+
+        if config_class in (CLIPConfig, CLIPVisionConfig):
+            from ov_movement.heads import CLIPVisionClassifier
+
+            return CLIPVisionClassifier
+        return AutoModelForImageClassification._model_mapping[config_class]
+
+
+class ImageClassificationAuto:
+    """The Auto-class interface `models.build_model` uses (`_model_mapping`, `from_config`,
+    `from_pretrained`), routing CLIP to `CLIPVisionClassifier`."""
+
+    _model_mapping = _Mapping()
+
+    @staticmethod
+    def from_config(hf_config: Any, **kwargs: Any) -> Any:
+        if _is_clip(hf_config):
+            from ov_movement.heads import CLIPVisionClassifier
+
+            return CLIPVisionClassifier(clip_vision_config(hf_config))
+        from transformers import AutoModelForImageClassification
+
+        return AutoModelForImageClassification.from_config(hf_config, **kwargs)
+
+    @staticmethod
+    def from_pretrained(path: str, *, config: Any, **kwargs: Any) -> Any:
+        if _is_clip(config):
+            from transformers import CLIPVisionModelWithProjection
+
+            from ov_movement.heads import CLIPVisionClassifier
+
+            vision = clip_vision_config(config)
+            kwargs.pop("ignore_mismatched_sizes", None)
+            tower = CLIPVisionModelWithProjection.from_pretrained(path, config=vision, **kwargs)
+            return CLIPVisionClassifier(vision, backbone=tower)
+        from transformers import AutoModelForImageClassification
+
+        return AutoModelForImageClassification.from_pretrained(path, config=config, **kwargs)
+
+
+__all__ = [
+    "AudioClassificationTask",
+    "AudioProcessor",
+    "ImageClassificationAuto",
+    "ImageClassificationTask",
+    "ImageProcessor",
+    "clip_vision_config",
+]

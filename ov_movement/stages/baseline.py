@@ -1,0 +1,115 @@
+"""baseline: the same model fine-tuned densely on the same data, the yardstick for accuracy.
+
+Movement sparsity is only worth it if the pruned model stays close to what plain fine-tuning
+reaches; this stage measures that number with the same data split, optimiser, learning rate and
+batch size as the sparse run, and no NNCF at all. Disabled by default (it costs a training run);
+when disabled it records that and returns at once, so the report simply leaves the row out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from ov_movement.stages.base import StageContext, StageResult
+
+EVAL_FILE = "eval.json"
+
+
+def run(ctx: StageContext) -> StageResult:
+    config = ctx.config
+    output_dir = Path(ctx.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if not config.baseline.enabled:
+        (output_dir / EVAL_FILE).write_text("[]\n")
+        return StageResult(metrics={"enabled": False}, summary="disabled (baseline.enabled: false)")
+
+    import torch
+
+    from ov_movement.data import prepare_data
+    from ov_movement.models import build_model, get_task, load_processor, model_input_names
+    from ov_movement.training.loop import _progress, epoch_batches, lr_multiplier, make_optimizer, steps_per_epoch
+    from ov_movement.training.session import pick_device
+
+    training = config.training
+    epochs = config.baseline.epochs or training.epochs
+    threads = torch.get_num_threads()
+    if training.num_threads:
+        torch.set_num_threads(training.num_threads)
+    try:
+        device = pick_device(training.device)
+        task = get_task(config.model.task)
+        processor = load_processor(config.model, ctx.config_dir)
+        input_names = model_input_names(config.model, ctx.config_dir, processor)
+        data = prepare_data(config, ctx.config_dir, processor, input_names)
+        torch.manual_seed(training.seed)
+        model = build_model(
+            config.model,
+            ctx.config_dir,
+            num_labels=data.num_labels,
+            label_names=data.label_names,
+            processor=processor,
+        ).to(device)
+        spe = steps_per_epoch(len(data.train), training.batch_size, training.max_steps_per_epoch)
+        total = spe * epochs
+        optimizer = make_optimizer(model, training.learning_rate, training.weight_decay)
+        warmup = round(training.lr_warmup_ratio * total)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_multiplier(warmup, warmup, total))
+
+        def collate(indices, features):
+            batch = task.collate([features[i] for i in indices], input_names, data.pad_id)
+            return {k: v.to(device) for k, v in batch.items()}
+
+        history, seconds, steps = [], 0.0, 0
+        for epoch in range(epochs):
+            model.train()
+            batches = epoch_batches(len(data.train), training.batch_size, training.seed, epoch, spe)
+            bar = _progress(len(batches), f"baseline epoch {epoch + 1}", ctx.progress)
+            for indices in batches:
+                started = time.perf_counter()
+                loss = model(**collate(indices, data.train.features)).loss
+                loss.backward()
+                if training.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), training.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                seconds += time.perf_counter() - started
+                steps += 1
+                if bar is not None:
+                    bar.set_postfix(loss=f"{float(loss):.3f}")
+                    bar.update(1)
+            if bar is not None:
+                bar.close()
+            history.append({"epoch": epoch, "step": steps, **_evaluate(model, task, data, collate, training)})
+            (output_dir / EVAL_FILE).write_text(json.dumps(history, indent=1) + "\n")
+    finally:
+        torch.set_num_threads(threads)
+
+    final = history[-1]
+    metrics = {"enabled": True, "epochs": epochs, "steps": steps, "seconds_per_step": seconds / max(1, steps)}
+    metrics.update({k: v for k, v in final.items() if k not in ("epoch", "step")})
+    return StageResult(
+        metrics=metrics,
+        summary=f"dense fine-tuning, {epochs} epoch(s): eval accuracy {final['accuracy']:.4f}",
+    )
+
+
+def _evaluate(model, task, data, collate, training) -> dict[str, float]:
+    import numpy as np
+    import torch
+
+    model.eval()
+    logits, labels, loss_sum = [], [], 0.0
+    features = data.eval.features
+    with torch.no_grad():
+        for start in range(0, len(features), training.eval_batch_size):
+            batch = collate(range(start, min(start + training.eval_batch_size, len(features))), features)
+            outputs = model(**batch)
+            loss_sum += float(outputs.loss) * len(batch["labels"])
+            logits.append(outputs.logits.float().cpu().numpy())
+            labels.append(batch["labels"].cpu().numpy())
+    metrics = task.metrics(np.concatenate(logits), np.concatenate(labels))
+    metrics["loss"] = loss_sum / max(1, len(features))
+    return metrics
