@@ -77,7 +77,9 @@ def _image_folder(root: Path, where: str) -> tuple[Rows, list[str], list[np.ndar
     from PIL import Image, UnidentifiedImageError
 
     if not root.is_dir():
-        raise StageError(f"{where}: {root} is not a directory (image_folder needs one sub-directory per class)")
+        raise StageError(
+            f"{where}: {root} is not a directory (image_folder needs one sub-directory per class)"
+        )
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if len(classes) < 2:
         raise StageError(f"{where}: {root} has {len(classes)} class sub-directories; need at least 2")
@@ -90,7 +92,9 @@ def _image_folder(root: Path, where: str) -> tuple[Rows, list[str], list[np.ndar
             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
         )
         if not files:
-            raise StageError(f"{where}: class directory {root / name} holds no {'/'.join(IMAGE_SUFFIXES)} files")
+            raise StageError(
+                f"{where}: class directory {root / name} holds no {'/'.join(IMAGE_SUFFIXES)} files"
+            )
         for file in files:
             try:
                 with Image.open(file) as image:

@@ -32,7 +32,9 @@ class CLIPVisionClassifier(nn.Module):
         self.backbone = backbone if backbone is not None else CLIPVisionModelWithProjection(config)
         self.classifier = nn.Linear(config.projection_dim, config.num_labels)
 
-    def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ImageClassifierOutput:
+    def forward(
+        self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> ImageClassifierOutput:
         embeds = self.backbone(pixel_values=pixel_values).image_embeds
         logits = self.classifier(embeds)
         loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None

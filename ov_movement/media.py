@@ -101,7 +101,9 @@ class ImageProcessor:
             out[i] = (pixels - mean) / std
         return out
 
-    def encode_examples(self, examples: Sequence[Any], input_names: Sequence[str], max_length: int) -> list[dict]:
+    def encode_examples(
+        self, examples: Sequence[Any], input_names: Sequence[str], max_length: int
+    ) -> list[dict]:
         pixels = self([e.array for e in examples]) if examples else []
         return [{"pixel_values": pixels[i], "label": e.label} for i, e in enumerate(examples)]
 
@@ -135,7 +137,9 @@ class AudioProcessor:
             out[i, : len(values)] = values
         return out
 
-    def encode_examples(self, examples: Sequence[Any], input_names: Sequence[str], max_length: int) -> list[dict]:
+    def encode_examples(
+        self, examples: Sequence[Any], input_names: Sequence[str], max_length: int
+    ) -> list[dict]:
         values = self([e.array for e in examples], max_length) if examples else []
         return [{"input_values": values[i], "label": e.label} for i, e in enumerate(examples)]
 
@@ -169,7 +173,9 @@ class _ArrayTask:
         forward = getattr(model_class, "forward", None)
         accepted = set(inspect.signature(forward).parameters) if forward else set()
         if self.input_name not in accepted:
-            raise StageError(f"{model_class.__name__} does not take `{self.input_name}`: not a {self.name} model")
+            raise StageError(
+                f"{model_class.__name__} does not take `{self.input_name}`: not a {self.name} model"
+            )
         return (self.input_name,)
 
     def collate(

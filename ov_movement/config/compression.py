@@ -37,8 +37,8 @@ from ov_movement.config.base import (
     raise_collected,
     rule_error,
 )
-from ov_movement.config.scopes import Scopes, as_list, matches_any
 from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESET_NAMES, PRESETS
+from ov_movement.config.scopes import Scopes, as_list, matches_any
 from ov_movement.config.suggest import did_you_mean
 
 MOVEMENT_SPARSITY = "movement_sparsity"

@@ -79,7 +79,10 @@ def export_onnx(
     args = tuple(torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in names)
     axes = None
     if dynamic:  # [batch, sequence] for tokens and audio; images keep their size: [batch, C, H, W]
-        axes = {n: {0: "batch", 1: "sequence"} if a.dim() == 2 else {0: "batch"} for n, a in zip(names, args)}
+        axes = {
+            n: {0: "batch", 1: "sequence"} if a.dim() == 2 else {0: "batch"}
+            for n, a in zip(names, args, strict=True)
+        }
         axes |= {o: {0: "batch"} for o in OUTPUT_NAMES}
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():

@@ -39,7 +39,9 @@ def test_the_bert_preset_is_the_documented_default():
     from ov_movement.config.pipeline import PipelineConfig
 
     default = PipelineConfig().movement.to_nncf()
-    assert _section(preset="bert").to_nncf() == default | {"params": _section(preset="bert").to_nncf()["params"]}
+    assert _section(preset="bert").to_nncf() == default | {
+        "params": _section(preset="bert").to_nncf()["params"]
+    }
 
 
 def test_explicit_keys_replace_their_part_of_the_preset():
@@ -74,8 +76,17 @@ def test_preset_mistakes_are_located(keys, message):
 
 
 def test_every_supported_model_type_has_a_preset():
-    for model_type in ("bert", "roberta", "distilbert", "mobilebert", "vit", "swin", "clip", "clip_vision_model",
-                       "wav2vec2"):
+    for model_type in (
+        "bert",
+        "roberta",
+        "distilbert",
+        "mobilebert",
+        "vit",
+        "swin",
+        "clip",
+        "clip_vision_model",
+        "wav2vec2",
+    ):
         assert preset_for_model_type(model_type) is not None
     assert preset_for_model_type("gpt2") is None
 
@@ -91,9 +102,15 @@ def test_validate_shows_the_preset_and_warns_when_it_does_not_fit_the_model(tmp_
         "{warmup_start_epoch: 1, warmup_end_epoch: 3, importance_regularization_factor: 0.01}}\n"
     )
     text = render_summary(load_pipeline(path))
-    assert "preset              vit (ViT; attention blocks 16x16): sparse_structure_by_scopes and ignored_scopes" in text
+    assert (
+        "preset              vit (ViT; attention blocks 16x16): sparse_structure_by_scopes and ignored_scopes"
+        in text
+    )
     assert "block 16x16               {re}.*ViTAttention.*" in text
-    assert "compression.preset 'vit' is written for model_type vit, the model is 'distilbert' (use preset 'distilbert')" in text
+    assert (
+        "compression.preset 'vit' is written for model_type vit, the model is 'distilbert' (use preset 'distilbert')"
+        in text
+    )
 
     path.write_text("model: {config: {model_type: swin}}\n")
     assert "set compression.preset: swin" in render_summary(load_pipeline(path))

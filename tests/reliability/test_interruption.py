@@ -1,0 +1,251 @@
+"""Ctrl-C and SIGKILL during sparsify, mask and convert of the shipped tiny pipeline, in real
+subprocesses; every rerun picks up where the last one stopped and the end result equals an
+uninterrupted run's.
+
+One module-scoped chain pays for the training once: seven `ov-movement run pipelines/tiny.yaml
+--until convert` processes on one workdir, each stopped at a moment read from the files the run
+writes, each the next one's starting point:
+
+    1 SIGINT  sparsify, right after its first epoch checkpoint
+    2 SIGKILL sparsify, right after the resumed attempt's next epoch checkpoint
+    3 SIGINT  mask, right after its first epoch checkpoint (meanwhile: a second run, and status)
+    4 SIGKILL mask, in the middle of the next epoch (a step record past the checkpoint)
+    5 SIGINT  convert, once it runs
+    6 SIGKILL convert, once it runs
+    7 to the end
+
+An uninterrupted run of the same pipeline goes on in parallel as the reference. Both use one
+torch thread (tiny.yaml asks for two): with two processes on two cores, two threads each made the
+training about six times slower here.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.reliability.processes import (
+    INTERRUPTED,
+    ROOT,
+    TINY,
+    Run,
+    checkpoint_meta,
+    entries,
+    epoch_checkpoints,
+    logged_steps,
+    manifest,
+    partial,
+)
+from tests.training.tiny import assert_same_masks, read_log
+
+pytestmark = pytest.mark.slow
+
+PROMPT_S = 30  # generous for a loaded 2-core CI machine; about 1-2 s here
+UNTIL = ("--until", "convert")
+
+
+@dataclass
+class Stop:
+    """How one run of the chain ended, and what it left behind."""
+
+    code: int
+    output: str
+    seconds: float | None  # from the signal to the exit
+    checkpoints: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _stop(run: Run, sig: signal.Signals) -> Stop:
+    run.send(sig)
+    code = run.finish()
+    left = {stage: epoch_checkpoints(run.workdir, stage) for stage in ("sparsify", "mask")}
+    return Stop(code, run.output, run.exit_seconds, left)
+
+
+def _cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ov_movement", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("interrupted")
+    workdir, reference_dir = root / "wd", root / "reference"
+    shipped = TINY.read_text(encoding="utf-8")
+    assert shipped.count("num_threads: 2") == 1
+    config = root / TINY.name  # same stem and content: the same pipeline (`tiny-bert`)
+    config.write_text(shipped.replace("num_threads: 2", "num_threads: 1"), encoding="utf-8")
+    reference = Run(reference_dir, *UNTIL, config=config)
+    seen: dict[str, Any] = {"workdir": workdir, "reference": reference_dir}
+    runs: list[Run] = [reference]
+    try:
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        run.wait_for("a sparsify epoch checkpoint", lambda: epoch_checkpoints(workdir, "sparsify"))
+        seen["sigint_sparsify"] = _stop(run, signal.SIGINT)
+        last = seen["sigint_sparsify"].checkpoints["sparsify"][-1]
+
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        run.wait_for(
+            "a later sparsify checkpoint",
+            lambda: [step for step in epoch_checkpoints(workdir, "sparsify") if step > last],
+        )
+        seen["sigkill_sparsify"] = _stop(run, signal.SIGKILL)
+        newest = seen["sigkill_sparsify"].checkpoints["sparsify"][-1]
+        seen["sigkill_sparsify_meta"] = checkpoint_meta(workdir, "sparsify", newest)
+
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        run.wait_for_line("mask", "running")
+        second, status = (
+            _cli("run", str(config), "--workdir", str(workdir), *UNTIL),
+            _cli("status", str(config), "--workdir", str(workdir)),
+        )
+        run.wait_for("a mask epoch checkpoint", lambda: epoch_checkpoints(workdir, "mask"))
+        seen["sigint_mask"] = _stop(run, signal.SIGINT)
+        seen["holder_pid"] = run.pid
+        seen["second_run"] = (second.wait(timeout=120), *second.communicate())
+        seen["status_while_running"] = (status.wait(timeout=120), *status.communicate())
+        resumed_at = seen["sigint_mask"].checkpoints["mask"][-1]
+
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        run.wait_for(
+            "a mask step after the checkpoint",
+            lambda: [step for step in logged_steps(workdir, "mask") if step > resumed_at],
+        )
+        seen["sigkill_mask"] = _stop(run, signal.SIGKILL)
+
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        run.wait_for_line("convert", "running")
+        seen["sigint_convert"] = _stop(run, signal.SIGINT)
+        seen["convert_entries_after_sigint"] = entries(workdir, "convert")
+
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        run.wait_for_line("convert", "running")
+        seen["sigkill_convert"] = _stop(run, signal.SIGKILL)
+        seen["convert_entries_after_sigkill"] = entries(workdir, "convert")
+
+        run = Run(workdir, *UNTIL, config=config)
+        runs.append(run)
+        seen["final"] = Stop(run.finish(), run.output, None)
+        seen["reference_run"] = Stop(reference.finish(), reference.output, None)
+    finally:
+        for run in runs:
+            run.kill()
+    return seen
+
+
+def _last_line(output: str) -> str:
+    return [line for line in output.splitlines() if line.strip()][-1]
+
+
+def _assert_ctrl_c(stop: Stop, stage: str) -> None:
+    assert stop.code == 130, stop.output
+    assert stop.seconds is not None and stop.seconds < PROMPT_S
+    assert "Traceback" not in stop.output
+    assert f"{stage:<10} interrupted after" in stop.output
+    assert _last_line(stop.output) == INTERRUPTED  # one line, saying how to resume
+
+
+def test_ctrl_c_during_sparsify_exits_130_promptly_saying_how_to_resume(chain):
+    stop = chain["sigint_sparsify"]
+    _assert_ctrl_c(stop, "sparsify")
+    assert stop.checkpoints["sparsify"], "the finished epoch's checkpoint was kept"
+
+
+def test_after_ctrl_c_sparsify_resumes_from_the_epoch_checkpoint(chain):
+    interrupted_at = chain["sigint_sparsify"].checkpoints["sparsify"][-1]
+    killed = chain["sigkill_sparsify"]
+    assert killed.checkpoints["sparsify"][-1] > interrupted_at, killed.output
+    # Checkpoints written by the second attempt record where it started from.
+    assert chain["sigkill_sparsify_meta"]["resumed_from_step"] == interrupted_at
+
+
+def test_sigkill_during_sparsify_then_rerun_resumes_from_the_last_epoch_checkpoint(chain):
+    killed = chain["sigkill_sparsify"]
+    assert killed.code == -signal.SIGKILL
+    last = killed.checkpoints["sparsify"][-1]
+    assert f"(resumed at step {last})" in chain["sigint_mask"].output  # sparsify's summary line
+    assert manifest(chain["workdir"], "sparsify")["metrics"]["resumed_from_step"] == last
+
+
+def test_ctrl_c_during_mask_exits_130_and_keeps_its_epoch_checkpoint(chain):
+    stop = chain["sigint_mask"]
+    _assert_ctrl_c(stop, "mask")
+    assert "sparsify   done in" in stop.output and stop.checkpoints["mask"]
+
+
+def test_sigkill_during_mask_then_rerun_resumes_from_the_last_epoch_checkpoint(chain):
+    resumed_at = chain["sigint_mask"].checkpoints["mask"][-1]
+    killed = chain["sigkill_mask"]
+    assert killed.code == -signal.SIGKILL
+    assert killed.checkpoints["mask"] == [resumed_at]  # killed mid-epoch: nothing newer was saved
+    assert "mask: 2 epoch(s)" in chain["sigint_convert"].output
+    assert f"(resumed at step {resumed_at})" in chain["sigint_convert"].output
+    assert manifest(chain["workdir"], "mask")["metrics"]["resumed_from_step"] == resumed_at
+
+
+def test_interrupted_convert_is_restarted_and_never_cached_half_done(chain):
+    _assert_ctrl_c(chain["sigint_convert"], "convert")
+    assert chain["convert_entries_after_sigint"] == []
+    killed = chain["sigkill_convert"]
+    assert killed.code == -signal.SIGKILL and chain["convert_entries_after_sigkill"] == []
+    assert "an interrupted attempt is discarded" in killed.output
+    final = chain["final"]
+    assert final.code == 0, final.output
+    assert "convert    running  never run; an interrupted attempt is discarded" in final.output
+    for stage in ("sparsify", "mask", "export"):
+        assert f"{stage:<10} cached" in final.output
+    assert "Traceback" not in final.output
+
+
+def test_a_second_run_on_the_same_workdir_fails_clearly_while_status_reports_it(chain):
+    code, out, err = chain["second_run"]
+    assert code == 2, out + err
+    holder = chain["holder_pid"]
+    assert err.startswith(f"error: another ov-movement run (pid {holder}) is using ")
+    assert "--wait" in err and "Traceback" not in err
+    code, out, err = chain["status_while_running"]
+    assert code == 0 and f"a run (pid {holder}) is in progress" in out, out + err
+
+
+def test_end_result_equals_an_uninterrupted_run(chain):
+    workdir, reference = chain["workdir"], chain["reference"]
+    assert chain["reference_run"].code == 0, chain["reference_run"].output
+    assert chain["final"].code == 0
+    assert not [p for p in workdir.glob("cache/*/*") if not p.name.isalnum()], "leftovers in the cache"
+    view, expected = workdir / "tiny-bert", reference / "tiny-bert"
+    assert_same_masks(view / "mask" / "checkpoint", expected / "mask" / "checkpoint")
+    for stage in ("sparsify", "mask"):
+        assert read_log(view / stage / "train_log.jsonl") == read_log(expected / stage / "train_log.jsonl")
+        assert json.loads((view / stage / "eval.json").read_text()) == json.loads(
+            (expected / stage / "eval.json").read_text()
+        )
+        got, want = manifest(workdir, stage)["metrics"], manifest(reference, stage)["metrics"]
+        for key in ("eval_accuracy", "eval_loss", "linear_sparsity", "global_step", "steps"):
+            assert got[key] == want[key], key
+    assert (view / "mask" / "sparsity_table.json").read_text() == (
+        expected / "mask" / "sparsity_table.json"
+    ).read_text()
+    for stage in ("export", "convert"):
+        assert manifest(workdir, stage)["metrics"] == manifest(reference, stage)["metrics"]
+    lock = json.loads((view / "ov-movement.lock").read_text())["stages"]
+    reference_lock = json.loads((expected / "ov-movement.lock").read_text())["stages"]
+    assert {s: r["fingerprint"] for s, r in lock.items()} == {
+        s: r["fingerprint"] for s, r in reference_lock.items()
+    }
+    assert partial(workdir, "convert") is None and partial(workdir, "mask") is None
