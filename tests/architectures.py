@@ -15,7 +15,12 @@ from typing import Any
 
 TEXT_DATA = {"source": "synthetic", "path": None, "synthetic_samples": 48, "max_seq_length": 16, "seed": 7}
 IMAGE_DATA = {"source": "digits", "path": None, "max_train_samples": 40, "max_eval_samples": 8, "seed": 7}
-SYNTHETIC_IMAGES = {"source": "synthetic_images", "path": None, "synthetic_samples": 48, "synthetic_num_labels": 3}
+SYNTHETIC_IMAGES = {
+    "source": "synthetic_images",
+    "path": None,
+    "synthetic_samples": 48,
+    "synthetic_num_labels": 3,
+}
 AUDIO_DATA = {"source": "synthetic_audio", "path": None, "synthetic_samples": 48, "max_seq_length": 800}
 
 _TEXT = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128}
@@ -34,12 +39,23 @@ class Arch:
 ARCHS: dict[str, Arch] = {
     a.name: a
     for a in (
-        Arch("bert", "text-classification", {"model_type": "bert", "max_position_embeddings": 32, **_TEXT}, TEXT_DATA),
+        Arch(
+            "bert",
+            "text-classification",
+            {"model_type": "bert", "max_position_embeddings": 32, **_TEXT},
+            TEXT_DATA,
+        ),
         Arch(
             "distilbert",
             "text-classification",
-            {"model_type": "distilbert", "dim": 64, "n_layers": 2, "n_heads": 4, "hidden_dim": 128,
-             "max_position_embeddings": 32},
+            {
+                "model_type": "distilbert",
+                "dim": 64,
+                "n_layers": 2,
+                "n_heads": 4,
+                "hidden_dim": 128,
+                "max_position_embeddings": 32,
+            },
             TEXT_DATA,
         ),
         Arch(
@@ -51,8 +67,14 @@ ARCHS: dict[str, Arch] = {
         Arch(
             "mobilebert",
             "text-classification",
-            {"model_type": "mobilebert", "embedding_size": 32, "intra_bottleneck_size": 64,
-             "num_feedforward_networks": 2, "max_position_embeddings": 32, **_TEXT},
+            {
+                "model_type": "mobilebert",
+                "embedding_size": 32,
+                "intra_bottleneck_size": 64,
+                "num_feedforward_networks": 2,
+                "max_position_embeddings": 32,
+                **_TEXT,
+            },
             TEXT_DATA,
         ),
         Arch("vit", "image-classification", {"model_type": "vit", **_VISION}, IMAGE_DATA),
@@ -61,8 +83,16 @@ ARCHS: dict[str, Arch] = {
             "image-classification",
             # Window 4 = the last stage's resolution (32 / 4 / 2), as in swin-tiny (7 at 224): the
             # case whose export failed through NNCF's patched torch.tensor (DESIGN.md).
-            {"model_type": "swin", "image_size": 32, "patch_size": 4, "embed_dim": 16, "depths": [1, 1],
-             "num_heads": [2, 4], "window_size": 4, "mlp_ratio": 4.0},
+            {
+                "model_type": "swin",
+                "image_size": 32,
+                "patch_size": 4,
+                "embed_dim": 16,
+                "depths": [1, 1],
+                "num_heads": [2, 4],
+                "window_size": 4,
+                "mlp_ratio": 4.0,
+            },
             SYNTHETIC_IMAGES,
             block=16,  # stage 0 is 16 wide: 32 does not divide it
         ),
@@ -75,9 +105,17 @@ ARCHS: dict[str, Arch] = {
         Arch(
             "wav2vec2",
             "audio-classification",
-            {"model_type": "wav2vec2", "conv_dim": [16, 16], "conv_stride": [5, 4], "conv_kernel": [10, 8],
-             "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4, "mask_time_prob": 0.0,
-             "classifier_proj_size": 32, **_TEXT},
+            {
+                "model_type": "wav2vec2",
+                "conv_dim": [16, 16],
+                "conv_stride": [5, 4],
+                "conv_kernel": [10, 8],
+                "num_conv_pos_embeddings": 16,
+                "num_conv_pos_embedding_groups": 4,
+                "mask_time_prob": 0.0,
+                "classifier_proj_size": 32,
+                **_TEXT,
+            },
             AUDIO_DATA,
         ),
     )

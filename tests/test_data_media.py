@@ -1,0 +1,137 @@
+"""Image and audio data: the digits / synthetic_images / image_folder / synthetic_audio sources and the
+pre-processors that turn them into `pixel_values` / `input_values` (ov_movement.data_media, media)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ov_movement.config.pipeline import DataConfig, PipelineConfig
+from ov_movement.data import load_eval_arrays, load_examples
+from ov_movement.errors import StageError
+
+VIT = {
+    "model_type": "vit",
+    "image_size": 16,
+    "patch_size": 8,
+    "hidden_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+}
+WAV2VEC2 = {
+    "model_type": "wav2vec2",
+    "hidden_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "conv_dim": [8, 8],
+    "conv_stride": [5, 4],
+    "conv_kernel": [10, 8],
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 2,
+}
+
+
+def _image_pipeline(data: dict, **model) -> PipelineConfig:
+    return PipelineConfig.model_validate(
+        {
+            "model": {"task": "image-classification", "config": dict(VIT), **model},
+            "data": {"path": None, **data},
+        }
+    )
+
+
+def test_digits_are_ten_classes_of_8x8_images_upscaled_to_the_model():
+    raw = load_examples(DataConfig(source="digits", path=None, max_eval_samples=6), Path("."))
+    assert raw.label_names == [str(i) for i in range(10)]
+    first = raw.train[0].array
+    assert first.shape == (8, 8) and first.dtype == np.uint8 and first.max() > 200
+    arrays, labels = load_eval_arrays(_image_pipeline({"source": "digits", "max_eval_samples": 6}), Path("."))
+    assert arrays["pixel_values"].shape == (6, 3, 16, 16) and arrays["pixel_values"].dtype == np.float32
+    assert -1.0 <= arrays["pixel_values"].min() and arrays["pixel_values"].max() <= 1.0  # mean/std 0.5
+    assert labels.shape == (6,)
+
+
+def test_synthetic_images_are_deterministic_and_balanced():
+    cfg = DataConfig(
+        source="synthetic_images", path=None, synthetic_samples=30, synthetic_num_labels=3, seed=3
+    )
+    first, second = load_examples(cfg, Path(".")), load_examples(cfg, Path("."))
+    assert first.label_names == ["class_0", "class_1", "class_2"]
+    assert all(np.array_equal(a.array, b.array) for a, b in zip(first.train, second.train, strict=True))
+    labels = [e.label for e in first.train + first.eval]
+    assert sorted(set(labels)) == [0, 1, 2] and labels.count(0) == 10
+
+
+def test_synthetic_audio_clips_are_normalised_to_max_seq_length():
+    config = PipelineConfig.model_validate(
+        {
+            "model": {"task": "audio-classification", "config": dict(WAV2VEC2)},
+            "data": {
+                "source": "synthetic_audio",
+                "path": None,
+                "synthetic_samples": 20,
+                "max_seq_length": 500,
+            },
+        }
+    )
+    arrays, labels = load_eval_arrays(config, Path("."))
+    values = arrays["input_values"]
+    assert values.shape == (len(labels), 500) and values.dtype == np.float32
+    np.testing.assert_allclose(values.mean(axis=1), 0, atol=1e-4)
+    np.testing.assert_allclose(values.std(axis=1), 1, atol=1e-3)
+
+
+def test_image_folder_reads_one_directory_per_class(tmp_path):
+    from PIL import Image
+
+    for name, value in (("cat", 30), ("dog", 220)):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            Image.new("RGB", (20, 12), (value, value, i)).save(tmp_path / name / f"{i}.png")
+    (tmp_path / "dog" / "notes.txt").write_text("ignored")
+    config = _image_pipeline({"source": "image_folder", "path": str(tmp_path), "eval_fraction": 0.34})
+    raw = load_examples(config.data, tmp_path)
+    assert raw.label_names == ["cat", "dog"] and len(raw.train) + len(raw.eval) == 6
+    assert raw.train[0].array.shape == (12, 20, 3)
+    arrays, labels = load_eval_arrays(config, tmp_path)
+    assert arrays["pixel_values"].shape == (len(labels), 3, 16, 16)
+
+    (tmp_path / "dog" / "3.png").write_bytes(b"not a png")
+    with pytest.raises(StageError, match="cannot read image .*3.png"):
+        load_examples(config.data, tmp_path)
+
+
+def test_image_processor_reads_the_models_preprocessor_config(tmp_path):
+    from transformers import AutoConfig
+
+    from ov_movement.media import ImageProcessor
+
+    (tmp_path / "preprocessor_config.json").write_text(
+        json.dumps({"size": {"height": 8, "width": 12}, "image_mean": [0.0] * 3, "image_std": [1.0] * 3})
+    )
+    processor = ImageProcessor.for_model(AutoConfig.for_model("vit"), tmp_path)
+    pixels = processor([np.full((4, 4), 255, dtype=np.uint8)])
+    assert pixels.shape == (1, 3, 8, 12)
+    np.testing.assert_allclose(pixels, 1.0)
+
+
+def test_image_task_batches_float_pixels_and_nncf_inputs_use_the_image_size():
+    from ov_movement.models import get_task, load_processor
+
+    config = _image_pipeline({"source": "synthetic_images", "synthetic_samples": 8})
+    task = get_task("image-classification")
+    processor = load_processor(config.model, Path("."))
+    info = task.nncf_input_info(["pixel_values"], 128, processor=processor)
+    assert info == [{"sample_size": [1, 3, 16, 16], "type": "float", "keyword": "pixel_values"}]
+    features = processor.encode_examples(
+        load_examples(config.data, Path(".")).train[:2], ["pixel_values"], 128
+    )
+    batch = task.collate(features, ["pixel_values"], 0)
+    assert (
+        tuple(batch["pixel_values"].shape) == (2, 3, 16, 16) and str(batch["labels"].dtype) == "torch.int64"
+    )
