@@ -199,7 +199,9 @@ def model_source(config: ModelConfig, config_dir: Path) -> ModelSource:
             raise ConfigError(
                 [ConfigIssue("model.config", "an inline config needs `model_type` (e.g. 'bert')")]
             )
-        processor = config.tokenizer or (DEFAULT_MODEL if getattr(get_task(config.task), "uses_tokenizer", True) else None)
+        processor = config.tokenizer or (
+            DEFAULT_MODEL if getattr(get_task(config.task), "uses_tokenizer", True) else None
+        )
         processor_dir = _existing_dir(processor, config_dir, "model.tokenizer") if processor else None
         return ModelSource(None, processor_dir, dict(config.config))
     if not config.name_or_path:

@@ -103,7 +103,10 @@ def test_more_fine_tuning_epochs_rerun_from_mask_not_sparsify(first_run, tmp_pat
     # Switching back reuses every earlier entry at once.
     summary = run_pipeline(load_pipeline(TINY), workdir=workdir, progress=False)
     assert summary.executed == []
-    assert json.loads((_view(workdir, "sparsify") / "manifest.json").read_text())["fingerprint"] == sparsify_before
+    assert (
+        json.loads((_view(workdir, "sparsify") / "manifest.json").read_text())["fingerprint"]
+        == sparsify_before
+    )
 
 
 def test_regularization_change_invalidates_everything(first_run, tmp_path):

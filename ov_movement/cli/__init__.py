@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("\ninterrupted: finished stages and epoch checkpoints are kept; run the same command to resume.",
-              file=sys.stderr)
+        print(
+            "\ninterrupted: finished stages and epoch checkpoints are kept; run the same command to resume.",
+            file=sys.stderr,
+        )
         return 130
 
 

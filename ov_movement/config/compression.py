@@ -326,7 +326,9 @@ class MovementSparsityConfig(_NncfModel):
         preset = PRESETS[self.preset]
         block = self.preset_block_size or DEFAULT_PRESET_BLOCK
         parts = []
-        structure = [entry.model_dump(mode="json", exclude_none=True) for entry in self.sparse_structure_by_scopes]
+        structure = [
+            entry.model_dump(mode="json", exclude_none=True) for entry in self.sparse_structure_by_scopes
+        ]
         if structure == preset.structure(block):
             parts.append("sparse_structure_by_scopes")
         if self.ignored_scopes is not None and list(as_list(self.ignored_scopes)) == preset.ignored_scopes():
@@ -348,8 +350,12 @@ def _expand_preset(data: dict[str, Any]) -> list:
     if preset is None:
         if block is not None:
             return [
-                problem(("preset_block_size",), "only has an effect with `preset` (set the block size "
-                        "in sparse_structure_by_scopes instead)", block)
+                problem(
+                    ("preset_block_size",),
+                    "only has an effect with `preset` (set the block size "
+                    "in sparse_structure_by_scopes instead)",
+                    block,
+                )
             ]
         return []
     if not isinstance(preset, str) or preset not in PRESETS:
@@ -357,7 +363,9 @@ def _expand_preset(data: dict[str, Any]) -> list:
     valid_block = isinstance(block, int) and not isinstance(block, bool) and block > 0
     preset_def = PRESETS[preset]
     if "sparse_structure_by_scopes" not in data:
-        data["sparse_structure_by_scopes"] = preset_def.structure(block if valid_block else DEFAULT_PRESET_BLOCK)
+        data["sparse_structure_by_scopes"] = preset_def.structure(
+            block if valid_block else DEFAULT_PRESET_BLOCK
+        )
     if "ignored_scopes" not in data:
         data["ignored_scopes"] = preset_def.ignored_scopes()
     return []

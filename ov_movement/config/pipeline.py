@@ -130,7 +130,9 @@ class ExportConfig(StrictModel):
     opset: int = Field(17, ge=14, le=21)
     dynamic_axes: bool = Field(True, description="Dynamic batch and sequence axes (static when false).")
     static_batch_size: int = Field(1, gt=0)
-    static_seq_length: int = Field(128, gt=0, description="Static sequence length (default: data.max_seq_length).")
+    static_seq_length: int = Field(
+        128, gt=0, description="Static sequence length (default: data.max_seq_length)."
+    )
     shrink: Literal["auto", "always", "never"] = Field(
         "auto",
         description="Drop masked heads/FFN neurons from the torch model before export where "
@@ -144,7 +146,9 @@ class ConvertConfig(StrictModel):
     compress_to_fp16: bool = False
     batch_size: int = Field(1, gt=0, description="Static batch used by the pruning pass.")
     seq_length: int = Field(
-        128, gt=0, description="Static sequence length used by the pruning pass (default: data.max_seq_length)."
+        128,
+        gt=0,
+        description="Static sequence length used by the pruning pass (default: data.max_seq_length).",
     )
     keep_dynamic: bool = Field(True, description="Reshape the pruned IR back to dynamic shapes.")
     atol: float = Field(1e-4, gt=0, description="Max abs difference IR vs ONNX/dense IR (f32 inference).")

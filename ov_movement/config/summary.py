@@ -61,8 +61,10 @@ def warnings(config: PipelineConfig) -> list[str]:
         )
         found.append(f"training.epochs ({config.training.epochs}) leaves no epoch after the warm-up: {what}")
     found += _preset_fit(config)
-    if movement.preset is not None and movement.preset_block_size is not None and (
-        "sparse_structure_by_scopes" not in movement.preset_parts()
+    if (
+        movement.preset is not None
+        and movement.preset_block_size is not None
+        and ("sparse_structure_by_scopes" not in movement.preset_parts())
     ):
         found.append(
             f"{loc}.preset_block_size has no effect: sparse_structure_by_scopes is given and replaces the "
@@ -102,12 +104,19 @@ def _preset_fit(config: PipelineConfig) -> list[str]:
             return []
         better = preset_for_model_type(model_type)
         hint = f" (use preset {better!r})" if better else ""
-        return [f"{loc}.preset {movement.preset!r} is written for model_type "
-                f"{'/'.join(PRESETS[movement.preset].model_types)}, the model is {model_type!r}{hint}"]
+        return [
+            f"{loc}.preset {movement.preset!r} is written for model_type "
+            f"{'/'.join(PRESETS[movement.preset].model_types)}, the model is {model_type!r}{hint}"
+        ]
     better = preset_for_model_type(model_type)
-    if better and better != "bert" and movement.preset_parts() == [] and (
-        [e.model_dump(mode="json", exclude_none=True) for e in movement.sparse_structure_by_scopes]
-        == PRESETS["bert"].structure()
+    if (
+        better
+        and better != "bert"
+        and movement.preset_parts() == []
+        and (
+            [e.model_dump(mode="json", exclude_none=True) for e in movement.sparse_structure_by_scopes]
+            == PRESETS["bert"].structure()
+        )
     ):
         return [f"{loc}: BERT's scopes on a {model_type!r} model match no layer; set {loc}.preset: {better}"]
     return []
@@ -131,11 +140,15 @@ def preset_table() -> str:
     """Every scope preset with the scopes it writes (`ov-movement validate --presets`)."""
     from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESETS
 
-    out = [f"scope presets (compression.preset; attention block {DEFAULT_PRESET_BLOCK}x{DEFAULT_PRESET_BLOCK} "
-           "unless preset_block_size):"]
+    out = [
+        f"scope presets (compression.preset; attention block {DEFAULT_PRESET_BLOCK}x{DEFAULT_PRESET_BLOCK} "
+        "unless preset_block_size):"
+    ]
     for preset in PRESETS.values():
-        out.append(f"  {preset.name}: {preset.title} (model_type {', '.join(preset.model_types)}; "
-                   f"compressed class {preset.model_class})")
+        out.append(
+            f"  {preset.name}: {preset.title} (model_type {', '.join(preset.model_types)}; "
+            f"compressed class {preset.model_class})"
+        )
         for entry in preset.structure():
             mode = "block" if entry["mode"] == "block" else f"per_dim axis {entry['axis']}"
             out.append(f"    {mode:<16}{entry['target_scopes']}")
@@ -175,7 +188,9 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     lines.append(
         (
             "steps per epoch",
-            str(params.steps_per_epoch) if params.steps_per_epoch else "computed from the training data and batch size",
+            str(params.steps_per_epoch)
+            if params.steps_per_epoch
+            else "computed from the training data and batch size",
         )
     )
     lines.append(

@@ -101,7 +101,11 @@ class PrunedSelfAttention(nn.Module):
         def split(x: torch.Tensor) -> torch.Tensor:
             return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)
 
-        q, k, v = split(self.q_proj(hidden_states)), split(self.k_proj(hidden_states)), split(self.v_proj(hidden_states))
+        q, k, v = (
+            split(self.q_proj(hidden_states)),
+            split(self.k_proj(hidden_states)),
+            split(self.v_proj(hidden_states)),
+        )
         scores = torch.matmul(q, k.transpose(2, 3)) * self.scale
         for mask in (attention_mask, causal_attention_mask):
             if mask is not None:
@@ -184,7 +188,9 @@ def _drop_heads(model: nn.Module, block: Any, heads: list[int], spec: Any) -> No
     paths, num_heads = block.paths, block.num_heads
     out_proj = model.get_submodule(paths["o"])
     if len(heads) == num_heads:
-        if spec.attention_core is not None:  # BERT-like: core (Q/K/V, softmax) then a separate output projection
+        if (
+            spec.attention_core is not None
+        ):  # BERT-like: core (Q/K/V, softmax) then a separate output projection
             _set_submodule(model, paths["attention_core"], PassThroughAttention())
             _set_submodule(model, paths["o"], BiasOnly(out_proj.bias, out_proj.out_features))
         else:
@@ -195,8 +201,12 @@ def _drop_heads(model: nn.Module, block: Any, heads: list[int], spec: Any) -> No
     if hasattr(attention, "prune_heads"):
         attention.prune_heads(list(heads))
         return
-    if spec.attention_core is None and all(hasattr(attention, n) for n in ("q_proj", "k_proj", "v_proj", "out_proj")):
-        replacement = PrunedSelfAttention(attention, list(heads), num_heads, block.head_dim, spec.attention_outputs)
+    if spec.attention_core is None and all(
+        hasattr(attention, n) for n in ("q_proj", "k_proj", "v_proj", "out_proj")
+    ):
+        replacement = PrunedSelfAttention(
+            attention, list(heads), num_heads, block.head_dim, spec.attention_outputs
+        )
         _set_submodule(model, paths["attention"], replacement)
         return
     raise StageError(

@@ -37,7 +37,9 @@ class StageContext:
         try:
             return self.inputs[stage]
         except KeyError:  # a wiring bug in the registry, not a user error
-            raise RuntimeError(f"stage {self.stage!r} asked for outputs of {stage!r}, which is not upstream") from None
+            raise RuntimeError(
+                f"stage {self.stage!r} asked for outputs of {stage!r}, which is not upstream"
+            ) from None
 
     def resolve(self, path: str | Path) -> Path:
         """Resolve a path named in the config (relative to the config file's directory)."""

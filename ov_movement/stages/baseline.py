@@ -29,7 +29,13 @@ def run(ctx: StageContext) -> StageResult:
 
     from ov_movement.data import prepare_data
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
-    from ov_movement.training.loop import _progress, epoch_batches, lr_multiplier, make_optimizer, steps_per_epoch
+    from ov_movement.training.loop import (
+        _progress,
+        epoch_batches,
+        lr_multiplier,
+        make_optimizer,
+        steps_per_epoch,
+    )
     from ov_movement.training.session import pick_device
 
     training = config.training

@@ -144,7 +144,12 @@ CORPUS: list[tuple[str, Any, bool | None, str]] = [
         "initial_threshold_spelling",
     ),
     ("algorithm-left-out", section(algorithm=None), True, "algorithm_optional"),
-    ("scope-preset", section(sparse_structure_by_scopes=None, ignored_scopes=None, preset="vit"), True, "preset"),
+    (
+        "scope-preset",
+        section(sparse_structure_by_scopes=None, ignored_scopes=None, preset="vit"),
+        True,
+        "preset",
+    ),
     # --- NNCF's schema accepts, NNCF fails once training starts, we reject up front
     ("params-missing", section(params=None), False, "params_required"),
     ("end-equals-start", section(params=params(warmup_end_epoch=1)), False, "warmup_order"),

@@ -11,7 +11,12 @@ from tests.training.tiny import tiny_config
 
 def _ctx(tmp_path, config):
     return StageContext(
-        stage="baseline", config=config, config_dir=tmp_path, output_dir=tmp_path / "out", inputs={}, progress=False
+        stage="baseline",
+        config=config,
+        config_dir=tmp_path,
+        output_dir=tmp_path / "out",
+        inputs={},
+        progress=False,
     )
 
 

@@ -42,8 +42,11 @@ def test_report_files_tables_and_plots(tmp_path):
     assert "(sparsity_lifecycle.png)" in markdown and "(kept_structure.png)" in markdown
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2
-    assert result.metrics == {"missing_inputs": 1,  # the fixture has no baseline stage
-    "final_linear_sparsity_pct": 25.0, "torch_accuracy": 0.85}
+    assert result.metrics == {
+        "missing_inputs": 1,  # the fixture has no baseline stage
+        "final_linear_sparsity_pct": 25.0,
+        "torch_accuracy": 0.85,
+    }
 
 
 def test_html_can_be_turned_off(tmp_path):
