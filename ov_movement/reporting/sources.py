@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -229,7 +230,15 @@ def sparsity_table(data: Any) -> tuple[list[LayerRow], list[BlockRow]]:
         heads = _kept_total(entry, ("heads", "attention_heads"))
         ffn = _kept_total(entry, ("ffn_neurons", "ffn", "neurons"))
         blocks.append(BlockRow(str(_first(entry, "block", "index", "layer", "name") or index), *heads, *ffn))
-    return layers, blocks
+    return sorted(layers, key=lambda row: _block_order(row.name)), blocks
+
+
+def _block_order(name: str) -> list[Any]:
+    """Sort key: the layer's block (`...layer.10`) in numeric order. NNCF lists layers in graph
+    order (layer.3 before layer.0); the sort is stable, so query/key/value/output stay in order."""
+    block = re.match(r"^\D*\d+", name)
+    prefix = block.group(0) if block else name
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", prefix)]
 
 
 __all__ = [

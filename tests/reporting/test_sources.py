@@ -84,3 +84,25 @@ def test_sparsity_table_variants():
         assert (blocks[0].block, blocks[0].heads_kept, blocks[0].heads_total) == ("0", 3, 4)
         assert (blocks[0].ffn_kept, blocks[0].ffn_total) == (10, 16)
     assert sparsity_table(None) == ([], [])
+
+
+def test_layers_are_listed_block_by_block_in_numeric_order():
+    """NNCF reports layers in graph order (layer.3 before layer.0, layer.10 before layer.2 as text);
+    the report lists blocks 0, 1, 2, ..., 10 and keeps query/key/value order inside a block."""
+    names = [
+        "bert.encoder.layer.3.attention.self.query",
+        "bert.encoder.layer.10.attention.self.query",
+        "bert.encoder.layer.0.attention.self.query",
+        "bert.encoder.layer.0.attention.self.key",
+        "bert.encoder.layer.2.output.dense",
+        "bert.encoder.layer.0.attention.self.value",
+    ]
+    layers, _ = sparsity_table({"layers": [{"name": n, "sparsity_after": 0.5} for n in names]})
+    assert [row.name for row in layers] == [
+        "bert.encoder.layer.0.attention.self.query",
+        "bert.encoder.layer.0.attention.self.key",
+        "bert.encoder.layer.0.attention.self.value",
+        "bert.encoder.layer.2.output.dense",
+        "bert.encoder.layer.3.attention.self.query",
+        "bert.encoder.layer.10.attention.self.query",
+    ]
