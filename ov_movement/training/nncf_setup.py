@@ -227,7 +227,11 @@ def check_preset(model: Any, config: Any) -> None:
                 f"{movement_loc(config)}.preset",
                 f"{movement.preset!r} is written for model_type {'/'.join(preset.model_types)}; "
                 f"{type(model).__name__} is {model_type!r}"
-                + (f": use preset {better!r}" if better else ": give sparse_structure_by_scopes and ignored_scopes"),
+                + (
+                    f": use preset {better!r}"
+                    if better
+                    else ": give sparse_structure_by_scopes and ignored_scopes"
+                ),
             )
         ]
     )
@@ -444,6 +448,10 @@ def compress(
     """Family check, scope checks, then `create_compressed_model` (optionally restoring a state)."""
     nncf_torch = ensure_nncf()
     from nncf import NNCFConfig
+
+    from ov_movement.training import fast_threshold
+
+    fast_threshold.install()  # bit-identical, ~25% faster CPU training steps (see the module)
 
     for name in other_algorithms(config):
         log.warning(
