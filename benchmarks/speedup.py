@@ -18,7 +18,6 @@ give if nothing but those MatMuls took time. Embeddings, LayerNorm, softmax and 
 per-inference costs do not shrink, pulling measured/bound below 1 (most at batch 1 and high
 sparsity); the attention score/context MatMuls shrink with the heads but are not counted, which
 can lift it slightly above 1. Target: >= 0.8 at >= 50% structured sparsity.
-benchmark_app counts a batch-8 inference as one, so throughput is printed in inferences/s.
 
 With --run DIR (a pipeline's result directory, e.g. runs/bert), that run's convert/dense.xml and
 convert/pruned.xml are timed too, at the same settings.
@@ -118,7 +117,7 @@ def time_models(
     def progress(run) -> None:
         print(
             f"    {hint} b{batch} round {run.repeat + 1}/{repeats} {run.model:<12} "
-            f"{run.latency_median_ms:8.2f} ms  {run.throughput_fps:8.1f} inferences/s",
+            f"{run.latency_median_ms:8.2f} ms  {run.throughput_fps:8.1f} samples/s",
             flush=True,
         )
 

@@ -31,6 +31,8 @@ REPORT_NAME = "benchmark_report.json"
 # benchmark_app's JSON rounds latencies to 10 us; its log prints the median with 4 digits.
 _MEDIAN_LINE = re.compile(r"^\[ INFO \]\s+Median:\s+([0-9.]+)\s+(ms|us)\s*$", re.MULTILINE)
 _RUNTIME_LINE = re.compile(r"^\[ INFO \]\s+([A-Z_]+):\s+(.*?)\s*$", re.MULTILINE)
+_BATCH_LINE = re.compile(r"^\[ INFO \]\s+Model batch size:\s+(\d+)\s*$", re.MULTILINE)
+_FIRST_DIM = re.compile(r"^[^\[]*\[(\d+)")
 _PRECISION_NAMES = {"float32": "f32", "bfloat16": "bf16", "float16": "f16"}
 
 
@@ -64,7 +66,7 @@ class BenchmarkSettings:
 
 @dataclass
 class RunResult:
-    """One benchmark_app run, parsed. Latencies in milliseconds, throughput in inferences/s."""
+    """One benchmark_app run, parsed. Latencies in milliseconds, throughput in samples/s."""
 
     model: str
     repeat: int
@@ -182,8 +184,26 @@ def parse_runtime(log: str) -> dict[str, str]:
     return runtime
 
 
-def parse_report(report_path: Path, log: str = "") -> dict[str, Any]:
-    """Numbers from `benchmark_report.json` (all values there are strings)."""
+def samples_per_second(reported_fps: float, log: str, samples_per_inference: int | None) -> float:
+    """benchmark_app's FPS as samples/s. It multiplies by the batch only when it can find one
+    (a layout with N); token models have none, so it logs `Model batch size: 1` and a batch-8
+    inference counts as one frame. `samples_per_inference`: the batch the run actually used."""
+    reported = _BATCH_LINE.search(log)
+    if not samples_per_inference or not reported or int(reported.group(1)) == samples_per_inference:
+        return reported_fps
+    return reported_fps * samples_per_inference / max(1, int(reported.group(1)))
+
+
+def batch_of(input_shape: str) -> int | None:
+    """The first dimension of the first input in benchmark_app's shape syntax (`ids[8,128],...`)."""
+    match = _FIRST_DIM.match(input_shape)
+    return int(match.group(1)) if match else None
+
+
+def parse_report(
+    report_path: Path, log: str = "", samples_per_inference: int | None = None
+) -> dict[str, Any]:
+    """Numbers from `benchmark_report.json` (all values there are strings); throughput in samples/s."""
     try:
         results = json.loads(report_path.read_text())["execution_results"]
         parsed: dict[str, Any] = {
@@ -197,6 +217,7 @@ def parse_report(report_path: Path, log: str = "") -> dict[str, Any]:
         }
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise StageError(f"unreadable benchmark_app report {report_path}: {error!r}") from error
+    parsed["throughput_fps"] = samples_per_second(parsed["throughput_fps"], log, samples_per_inference)
     median = _MEDIAN_LINE.search(log)
     if median:  # same number, more digits: sub-millisecond models need them for a usable ratio
         value = float(median.group(1))
@@ -213,6 +234,7 @@ def run_benchmark_app(
     repeat: int = 0,
     exe: Path | None = None,
     data_shape: str | None = None,
+    batch: int | None = None,
 ) -> RunResult:
     """One run; its command, log and JSON report are kept in `report_dir`."""
     exe = exe or find_benchmark_app()
@@ -232,7 +254,7 @@ def run_benchmark_app(
             f"benchmark_app failed on {model_path.name} (exit code {proc.returncode}); "
             f"command: {' '.join(cmd)}\n--- stderr ---\n{_tail(proc.stderr)}\n--- stdout ---\n{_tail(proc.stdout)}"
         )
-    parsed = parse_report(report_path, proc.stdout)
+    parsed = parse_report(report_path, proc.stdout, batch)
     return RunResult(
         model=model, repeat=repeat, report_dir=str(report_dir), runtime=parse_runtime(proc.stdout), **parsed
     )
@@ -271,6 +293,7 @@ def run_interleaved(
                 repeat=repeat,
                 exe=exe,
                 data_shape=shape if dynamic else None,
+                batch=batch_of(shape),
             )
             result.input_shape = shape
             results.append(result)
@@ -283,6 +306,7 @@ __all__ = [
     "BenchmarkSettings",
     "REPORT_NAME",
     "RunResult",
+    "batch_of",
     "build_command",
     "concrete_shapes",
     "find_benchmark_app",
@@ -292,4 +316,5 @@ __all__ = [
     "parse_runtime",
     "run_benchmark_app",
     "run_interleaved",
+    "samples_per_second",
 ]

@@ -147,3 +147,23 @@ def test_interleaved_runs_of_dense_pruned_and_onnx(tmp_path, tmp_path_factory):
         "01_onnx",
         "01_pruned",
     ]
+
+
+def test_throughput_counts_samples_when_benchmark_app_sees_no_batch(tmp_path):
+    """Token models have no layout, so benchmark_app logs batch 1 and counts a batch-8 inference as
+    one frame; the parsed throughput is samples/s either way."""
+    report = tmp_path / "benchmark_report.json"
+    _write_report(report)
+    no_batch = "[ INFO ] Model batch size: 1\n"
+    assert ba.parse_report(report, no_batch, 8)["throughput_fps"] == pytest.approx(8 * 14534.05)
+    assert ba.parse_report(report, "[ INFO ] Model batch size: 8\n", 8)["throughput_fps"] == pytest.approx(
+        14534.05
+    )
+    assert ba.parse_report(report, no_batch, 1)["throughput_fps"] == pytest.approx(14534.05)
+    assert ba.parse_report(report, "", 8)["throughput_fps"] == pytest.approx(14534.05)  # nothing to go on
+
+
+def test_batch_of_a_shape():
+    assert ba.batch_of("input_ids[8,128],attention_mask[8,128]") == 8
+    assert ba.batch_of("pixel_values[1,3,32,32]") == 1
+    assert ba.batch_of("") is None
