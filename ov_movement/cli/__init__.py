@@ -26,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"ov_movement.cli.{name}")
-        except ModuleNotFoundError as error:  # TODO(integration): remove once every subcommand exists
-            if error.name != f"ov_movement.cli.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"ov_movement.cli.{name}").register(subparsers)
     return parser
 
 
