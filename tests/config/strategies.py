@@ -87,3 +87,42 @@ def compression_values(draw) -> dict[str, Any] | list[dict[str, Any]]:
     others = [{"algorithm": "quantization"}, {"algorithm": "knowledge_distillation", "type": "mse"}]
     items = draw(st.lists(st.sampled_from(others), max_size=2)) + [movement]
     return draw(st.permutations(items))
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path into a JSON-like document (keys and list indices), the root first."""
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+def mutate(draw, document: Any, steps: int, actions: list[str], keys: st.SearchStrategy[str]) -> Any:
+    """Apply `steps` random edits (replace, delete, rename, add, wrap in a list) to `document`."""
+    for _ in range(steps):
+        paths = _paths(document)[1:]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = document
+        for part in path[:-1]:
+            parent = parent[part]
+        key = path[-1]
+        action = draw(st.sampled_from(actions))
+        if action == "replace":
+            parent[key] = draw(json_values)
+        elif action == "delete":
+            del parent[key]
+        elif action == "rename" and isinstance(parent, dict):
+            parent[draw(keys)] = parent.pop(key)
+        elif action == "add" and isinstance(parent[key], dict):
+            parent[key][draw(keys)] = draw(json_values)
+        elif action == "add" and isinstance(parent[key], list):
+            parent[key].append(draw(json_values))
+        elif action == "wrap":
+            parent[key] = [parent[key]]
+    return document

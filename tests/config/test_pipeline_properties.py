@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ov_movement.config import MovementSparsityConfig, PipelineConfig, load_pipeline, validate_pipeline
 from ov_movement.config.pipeline import NNCF_IGNORED_KEYS
 from ov_movement.errors import ConfigError
-from tests.config.strategies import compression_values, json_values
+from tests.config.strategies import compression_values, mutate
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -183,43 +183,10 @@ def test_valid_pipeline_round_trips(tmp_path, document, as_yaml):
     assert dump(second) == dumped
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated_pipelines(draw) -> dict[str, Any]:
-    document = draw(pipelines())
-    for _ in range(draw(st.integers(1, 4))):
-        paths = _paths(document)[1:]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = document
-        for part in path[:-1]:
-            parent = parent[part]
-        key = path[-1]
-        action = draw(st.sampled_from(["replace", "delete", "rename", "add", "wrap"]))
-        if action == "replace":
-            parent[key] = draw(json_values)
-        elif action == "delete":
-            del parent[key]
-        elif action == "rename" and isinstance(parent, dict):
-            parent[draw(text)] = parent.pop(key)
-        elif action == "add" and isinstance(parent[key], dict):
-            parent[key][draw(text)] = draw(json_values)
-        elif action == "add" and isinstance(parent[key], list):
-            parent[key].append(draw(json_values))
-        elif action == "wrap":
-            parent[key] = [parent[key]]
-    return document
+    actions = ["replace", "delete", "rename", "add", "wrap"]
+    return mutate(draw, draw(pipelines()), draw(st.integers(1, 4)), actions, text)
 
 
 @settings(max_examples=200, deadline=None)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ov_movement.config import MovementSparsityConfig, load_pipeline, validate_pipeline
 from ov_movement.errors import ConfigError
-from tests.config.strategies import compression_values, json_values, movement_sections
+from tests.config.strategies import compression_values, movement_sections, mutate
 
 SETTINGS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -49,43 +49,13 @@ def test_to_nncf_is_a_fixed_point(section):
     assert MovementSparsityConfig.model_validate(config.to_nncf()).to_nncf() == config.to_nncf()
 
 
-def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated_documents(draw) -> dict[str, Any]:
     document = {"compression": draw(compression_values())}
     if draw(st.booleans()):
         document["training"] = {"epochs": draw(st.integers(1, 20))}
-    for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(document)[1:]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = document
-        for part in path[:-1]:
-            parent = parent[part]
-        action = draw(st.sampled_from(["replace", "delete", "rename", "add"]))
-        key = path[-1]
-        if action == "replace":
-            parent[key] = draw(json_values)
-        elif action == "delete":
-            del parent[key]
-        elif action == "rename" and isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=12))] = parent.pop(key)
-        elif action == "add" and isinstance(parent[key], dict):
-            parent[key][draw(st.text(max_size=12))] = draw(json_values)
-        elif action == "add" and isinstance(parent[key], list):
-            parent[key].append(draw(json_values))
-    return document
+    actions = ["replace", "delete", "rename", "add"]
+    return mutate(draw, document, draw(st.integers(1, 3)), actions, st.text(max_size=12))
 
 
 @settings(max_examples=300, deadline=None)
