@@ -19,8 +19,8 @@ per-inference costs do not shrink, pulling measured/bound below 1 (most at batch
 sparsity); the attention score/context MatMuls shrink with the heads but are not counted, which
 can lift it slightly above 1. Target: >= 0.8 at >= 50% structured sparsity.
 
-With --run DIR (a pipeline's result directory, e.g. runs/bert), that run's convert/dense.xml and
-convert/pruned.xml are timed too, at the same settings.
+With --run DIR (a pipeline's result directory; default runs/bert when `make pipeline` has run),
+that run's convert/dense.xml and convert/pruned.xml are timed too, at the same settings.
 """
 
 from __future__ import annotations
@@ -138,13 +138,19 @@ def main() -> int:
     parser.add_argument("--time", type=int, default=8, help="seconds per benchmark_app run")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
     parser.add_argument(
-        "--run", type=Path, help="a pipeline result directory (e.g. runs/bert) to time as well"
+        "--run",
+        type=Path,
+        help="a pipeline result directory to time as well (default: runs/bert when it has IRs)",
     )
     parser.add_argument("--keep", type=Path, help="keep the IRs and benchmark_app logs here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     from ov_movement.benchmarking.machine import machine_info
+
+    default_run = ROOT / "runs" / "bert"
+    if args.run is None and (default_run / "convert" / "stats.json").is_file():
+        args.run = default_run  # `make pipeline` ran: time the default's own IRs too
 
     work = Path(tempfile.mkdtemp(prefix="ovm-speedup-")) if args.keep is None else args.keep
     work.mkdir(parents=True, exist_ok=True)
