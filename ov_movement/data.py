@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
-from ov_movement.models import load_processor, model_input_names, resolve_path
+from ov_movement.models import get_task, load_processor, model_input_names, resolve_path
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import DataConfig, PipelineConfig
@@ -143,8 +143,13 @@ def _read_csv(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
 
 
 def _read_jsonl(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
+    return [record for _, record in read_jsonl_lines(path, cfg.encoding)]
+
+
+def read_jsonl_lines(path: Path, encoding: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) per non-blank line; errors name `path:line`."""
     records = []
-    with path.open(encoding=cfg.encoding) as handle:
+    with path.open(encoding=encoding) as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
@@ -154,7 +159,7 @@ def _read_jsonl(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
                 raise StageError(f"{path}:{number}: invalid JSON ({error.msg})") from error
             if not isinstance(record, dict):
                 raise StageError(f"{path}:{number}: each line must be a JSON object")
-            records.append(record)
+            records.append((number, record))
     return records
 
 
@@ -342,6 +347,10 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
             eval_rows, _, eval_arrays = read_array_source(
                 cfg, resolve_path(cfg.eval_path, config_dir), "data.eval_path"
             )
+    elif cfg.source == "synthetic_qa":  # config validation refuses this pairing first
+        raise ConfigError(
+            [ConfigIssue("data.source", "'synthetic_qa' is question-answering data: set model.task")]
+        )
     elif cfg.source == "synthetic":
         rows, names = _synthetic_rows(cfg)
         eval_rows: list[_Row] | None = None
@@ -447,7 +456,13 @@ def encode(
 def prepare_data(
     config: PipelineConfig, config_dir: Path, processor: Any, input_names: Sequence[str]
 ) -> DataBundle:
-    """Examples read, split and tokenised for training and per-epoch evaluation."""
+    """Examples read, split and tokenised for training and per-epoch evaluation.
+
+    A task with data of its own shape (question answering: question, context, answer span) reads
+    and encodes it itself through its optional `prepare_data` hook."""
+    own = getattr(get_task(config.model.task), "prepare_data", None)
+    if own is not None:
+        return own(config, config_dir, processor, input_names)
     raw = load_examples(config.data, config_dir)
     length = config.data.max_seq_length
     pad_id = getattr(processor, "pad_token_id", None)
@@ -465,10 +480,14 @@ def load_eval_arrays(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The eval split as int64 arrays [N, data.max_seq_length] by input name, and int64 labels [N].
 
-    Images: float32 `pixel_values` [N, C, H, W]; audio: float32 `input_values` [N, max_seq_length]."""
+    Images: float32 `pixel_values` [N, C, H, W]; audio: float32 `input_values` [N, max_seq_length].
+    Question answering (the task's `load_eval_arrays` hook): labels [N, 2], answer start and end."""
     config_dir = Path(config_dir)
     processor = load_processor(config.model, config_dir)
     input_names = model_input_names(config.model, config_dir, processor)
+    own = getattr(get_task(config.model.task), "load_eval_arrays", None)
+    if own is not None:
+        return own(config, config_dir, processor, input_names, limit)
     raw = load_examples(config.data, config_dir)
     examples = raw.eval if limit is None else raw.eval[: max(int(limit), 0)]
     split = encode(processor, examples, input_names, config.data.max_seq_length, pad_to_max=True)
@@ -493,5 +512,6 @@ __all__ = [
     "load_eval_arrays",
     "load_examples",
     "prepare_data",
+    "read_jsonl_lines",
     "stratified_split",
 ]

@@ -4,7 +4,7 @@ Everything task-specific (which Auto class builds the head, which inputs the mod
 examples become tensors, which metric is reported) sits behind the small `Task` protocol, so that
 image classification (ViT, Swin) and audio classification (Wav2Vec2) add one class each and
 reuse the stages unchanged: `text-classification` here, `image-classification` and
-`audio-classification` in `ov_movement.media`.
+`audio-classification` in `ov_movement.media`, `question-answering` in `ov_movement.qa`.
 
 Models are always built with **eager attention**: with `sdpa`, NNCF's structured-mask grouping
 silently finds no attention groups (DESIGN.md). Heavy libraries are imported inside functions so
@@ -86,7 +86,10 @@ class Task(Protocol):
 
     # Optional: `processor_needs_model_config = True` -> load_processor(path, hf_config) (image size);
     # `uses_tokenizer = False` -> an inline config has no default tokenizer; `prepare_model(model)`
-    # after building (e.g. freeze Wav2Vec2's feature encoder).
+    # after building (e.g. freeze Wav2Vec2's feature encoder); `prepare_data(...)` and
+    # `load_eval_arrays(...)` -> the task reads and encodes its own data (data.prepare_data,
+    # data.load_eval_arrays); `predictions(logits)` -> per-example predictions for the IR accuracy
+    # (benchmarking.accuracy; default: arg-max class).
 
 
 class TextClassificationTask:
@@ -164,11 +167,13 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
 
 def _tasks() -> dict[str, Task]:
     from ov_movement.media import AudioClassificationTask, ImageClassificationTask
+    from ov_movement.qa import QuestionAnsweringTask
 
     return {
         "text-classification": TextClassificationTask(),
         "image-classification": ImageClassificationTask(),
         "audio-classification": AudioClassificationTask(),
+        "question-answering": QuestionAnsweringTask(),
     }
 
 

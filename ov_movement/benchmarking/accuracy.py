@@ -2,6 +2,10 @@
 
 Inference runs at f32 by default: on CPUs with AVX512-BF16 the plugin would otherwise pick bf16,
 and the question here is whether pruning changed the model, not what bf16 does to it.
+
+Classification: the arg-max class per example. A task that defines `predictions(logits)` and
+`metrics(logits, labels)` (question answering: start/end spans, exact match and F1) is scored with
+its own, the same functions the torch evaluation uses.
 """
 
 from __future__ import annotations
@@ -35,6 +39,19 @@ def predict(
     precision: str = "f32",
 ) -> np.ndarray:
     """Arg-max class of every row of `inputs` ([N, seq] int64 arrays keyed by input name)."""
+    logits = infer_logits(model_path, inputs, batch_size=batch_size, device=device, precision=precision)
+    return np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, dtype=np.int64)
+
+
+def infer_logits(
+    model_path: Path,
+    inputs: Mapping[str, np.ndarray],
+    *,
+    batch_size: int = 32,
+    device: str = "CPU",
+    precision: str = "f32",
+) -> np.ndarray:
+    """The model's first output (`logits`) for every row of `inputs`, concatenated along the batch."""
     import openvino as ov
 
     core = ov.Core()
@@ -53,7 +70,7 @@ def predict(
     step = static_batch or batch_size
     config = {} if precision == "default" else {"INFERENCE_PRECISION_HINT": precision}
     request = core.compile_model(model, device, config).create_infer_request()
-    predictions = []
+    outputs = []
     for start in range(0, rows, step):
         batch = {n: inputs[n][start : start + step] for n in names}
         real = len(batch[names[0]])
@@ -63,8 +80,8 @@ def predict(
                 for n, a in batch.items()
             }
         logits = request.infer(batch)[0]  # the first output: logits
-        predictions.append(np.argmax(logits[:real], axis=-1))
-    return np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)
+        outputs.append(np.array(logits[:real]))  # a copy: the request reuses its output tensor
+    return np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.float32)
 
 
 def _static_dims(model: Any, name: str) -> tuple[int | None, int | None]:
@@ -81,21 +98,34 @@ def evaluate_models(
     batch_size: int = 32,
     device: str = "CPU",
     precision: str = "f32",
+    task: Any = None,
 ) -> dict[str, Any]:
-    """Metrics per model plus how often each model's predictions agree with the first one's."""
+    """Metrics per model plus how often each model's predictions agree with the first one's.
+
+    `task`: a `models.Task`; one with `predictions(logits)` is scored with its own predictions and
+    `metrics(logits, labels)`; None or a classification task: arg-max class, `classification_metrics`."""
     results: dict[str, Any] = {}
     reference: np.ndarray | None = None
+    own = getattr(task, "predictions", None)
     for name, path in models.items():
-        predictions = predict(path, inputs, batch_size=batch_size, device=device, precision=precision)
-        entry: dict[str, Any] = {"samples": int(len(labels)), **classification_metrics(predictions, labels)}
+        logits = infer_logits(path, inputs, batch_size=batch_size, device=device, precision=precision)
+        if own is not None:
+            predictions = own(logits) if len(logits) else np.zeros((0, *np.shape(labels)[1:]), np.int64)
+            metrics = task.metrics(logits, labels) if len(logits) else {}
+        else:
+            predictions = np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, dtype=np.int64)
+            metrics = classification_metrics(predictions, labels)
+        entry: dict[str, Any] = {"samples": int(len(labels)), **metrics}
         if reference is None:
             reference = predictions
         else:
-            # Same predictions as the reference, sample by sample: stricter than equal accuracy.
-            entry["agreement"] = float(np.mean(predictions == reference))
+            # Same predictions as the reference, example by example (a span: start and end both):
+            # stricter than equal accuracy.
+            same = (predictions == reference).reshape(len(predictions), -1).all(axis=1)
+            entry["agreement"] = float(np.mean(same)) if len(same) else float("nan")
             entry["agreement_with"] = next(iter(models))
         results[name] = entry
     return results
 
 
-__all__ = ["classification_metrics", "evaluate_models", "predict"]
+__all__ = ["classification_metrics", "evaluate_models", "infer_logits", "predict"]

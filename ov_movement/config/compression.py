@@ -331,7 +331,9 @@ class MovementSparsityConfig(_NncfModel):
         ]
         if structure == preset.structure(block):
             parts.append("sparse_structure_by_scopes")
-        if self.ignored_scopes is not None and list(as_list(self.ignored_scopes)) == preset.ignored_scopes():
+        ignored = list(as_list(self.ignored_scopes)) if self.ignored_scopes is not None else None
+        # head=False: the preset filled for a model whose head is outside NNCF (question answering).
+        if ignored is not None and ignored in (preset.ignored_scopes(), preset.ignored_scopes(head=False)):
             parts.append("ignored_scopes")
         return parts
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Discriminator, Field, Tag
 
@@ -28,11 +28,16 @@ DEFAULT_EPOCHS = 5
 
 
 class ModelConfig(StrictModel):
-    task: Literal["text-classification", "image-classification", "audio-classification"] = Field(
+    task: Literal[
+        "text-classification", "image-classification", "audio-classification", "question-answering"
+    ] = Field(
         "text-classification",
         description="What the model predicts; selects the head, inputs and metric. image-classification: "
         "ViT, Swin, CLIP (vision tower + a linear head outside the compressed part), input `pixel_values`; "
-        "audio-classification: Wav2Vec2, input `input_values` (clips of data.max_seq_length samples).",
+        "audio-classification: Wav2Vec2, input `input_values` (clips of data.max_seq_length samples); "
+        "question-answering: extractive, start/end logits per token from a BERT-family encoder (the span "
+        "head outside the compressed part), data.source `jsonl` (SQuAD-style records) or `synthetic_qa`; "
+        "metrics exact_match (also reported as accuracy) and span F1.",
     )
     name_or_path: str | None = Field(
         DEFAULT_MODEL,
@@ -76,6 +81,7 @@ class DataConfig(StrictModel):
         "digits",
         "synthetic_images",
         "synthetic_audio",
+        "synthetic_qa",
     ] = Field(
         "text_folder",
         description="text_folder: one sub-directory per class of .txt files; csv/jsonl: a file with "
@@ -83,8 +89,11 @@ class DataConfig(StrictModel):
         "deterministic generated task for tests. Images: image_folder (one sub-directory per class of "
         ".png/.jpg/.jpeg/.bmp/.gif files), digits (scikit-learn's 1,797 8x8 handwritten digits, 10 "
         "classes, upscaled to the model's image size), synthetic_images (generated patterns, one per "
-        "class). Audio: synthetic_audio (noisy sine clips, one frequency per class). `path` is "
-        "ignored by the generated sources and digits.",
+        "class). Audio: synthetic_audio (noisy sine clips, one frequency per class). Question answering: "
+        "jsonl (one record per line: `question`, `context` and `answers: {text: [...], answer_start: [...]}` "
+        "as in SQuAD, or flat `answer` and optional `answer_start`; the first answer is used), "
+        "synthetic_qa (generated contexts, the answer the words after the keyword the question names). "
+        "`path` is ignored by the generated sources and digits.",
     )
     path: str | None = Field(DEFAULT_TEXT_FOLDER, description="File or directory (local or `package:`).")
     eval_path: str | None = Field(None, description="Separate eval file/directory; default: split `path`.")
@@ -102,7 +111,9 @@ class DataConfig(StrictModel):
     )
     seed: int = Field(42, description="Seed of the train/eval split and of sampling.")
     synthetic_samples: int = Field(
-        256, gt=0, description="Number of examples for source=synthetic / synthetic_images / synthetic_audio."
+        256,
+        gt=0,
+        description="Number of examples for source=synthetic / synthetic_images / synthetic_audio / synthetic_qa.",
     )
     synthetic_num_labels: int = Field(2, gt=1)
 
@@ -187,23 +198,25 @@ class ReportConfig(StrictModel):
 
 def _default_compression() -> MovementSparsityConfig:
     """The documentation's BERT settings: 32x32 blocks on attention, rows/columns on the FFN."""
-    return MovementSparsityConfig.model_validate(
-        {
-            "algorithm": "movement_sparsity",
-            "params": {
-                "warmup_start_epoch": 1,
-                "warmup_end_epoch": 4,
-                "importance_regularization_factor": 0.01,
-                "enable_structured_masking": True,
-            },
-            "sparse_structure_by_scopes": [
-                {"mode": "block", "sparse_factors": [32, 32], "target_scopes": "{re}.*BertAttention.*"},
-                {"mode": "per_dim", "axis": 0, "target_scopes": "{re}.*BertIntermediate.*"},
-                {"mode": "per_dim", "axis": 1, "target_scopes": "{re}.*BertOutput.*"},
-            ],
-            "ignored_scopes": ["{re}.*NNCFEmbedding", "{re}.*LayerNorm.*", "{re}.*classifier.*"],
-        }
-    )
+    return MovementSparsityConfig.model_validate(_default_compression_raw())
+
+
+def _default_compression_raw() -> dict[str, Any]:
+    return {
+        "algorithm": "movement_sparsity",
+        "params": {
+            "warmup_start_epoch": 1,
+            "warmup_end_epoch": 4,
+            "importance_regularization_factor": 0.01,
+            "enable_structured_masking": True,
+        },
+        "sparse_structure_by_scopes": [
+            {"mode": "block", "sparse_factors": [32, 32], "target_scopes": "{re}.*BertAttention.*"},
+            {"mode": "per_dim", "axis": 0, "target_scopes": "{re}.*BertIntermediate.*"},
+            {"mode": "per_dim", "axis": 1, "target_scopes": "{re}.*BertOutput.*"},
+        ],
+        "ignored_scopes": ["{re}.*NNCFEmbedding", "{re}.*LayerNorm.*", "{re}.*classifier.*"],
+    }
 
 
 class InputInfo(StrictModel):
@@ -294,6 +307,8 @@ class PipelineConfig(StrictModel):
         """Derive the default epoch count from the warm-up, then check epochs against it."""
         data, problems = super().prepare(data)
         _default_seq_lengths(data)
+        problems += _task_problems(data)
+        _head_outside_scopes(data)
         movement, movement_loc = _find_movement(data.get("compression", _MISSING))
         end = _get(_get(movement, "params"), "warmup_end_epoch")
         if not _is_number(end):
@@ -370,6 +385,79 @@ def _default_seq_lengths(data: dict[str, Any]) -> None:
             data[section] = {**value, key: max_seq_length}
 
 
+QUESTION_ANSWERING = "question-answering"
+QA_SOURCES = ("jsonl", "synthetic_qa")
+
+
+def _task_problems(data: dict[str, Any]) -> list[Any]:
+    """Question answering reads its own data and has a fixed two-logit head: say so at validation."""
+    task = _get(data.get("model"), "task") or ModelConfig.model_fields["task"].default
+    source = _get(data.get("data"), "source") or DataConfig.model_fields["source"].default
+    tasks = get_args(ModelConfig.model_fields["task"].annotation)
+    sources = get_args(DataConfig.model_fields["source"].annotation)
+    if task not in tasks or source not in sources:  # pydantic reports the unknown value itself
+        return []
+    problems = []
+    if task == QUESTION_ANSWERING and source not in QA_SOURCES:
+        problems.append(
+            problem(
+                ("data", "source"),
+                f"model.task {QUESTION_ANSWERING!r} reads {' or '.join(map(repr, QA_SOURCES))} "
+                f"(question, context and answer records), got {source!r}",
+                source,
+            )
+        )
+    if source == "synthetic_qa" and task != QUESTION_ANSWERING:
+        problems.append(
+            problem(
+                ("data", "source"),
+                f"'synthetic_qa' is question-answering data; model.task is {task!r} "
+                f"(set model.task: {QUESTION_ANSWERING})",
+                source,
+            )
+        )
+    num_labels = _get(data.get("model"), "num_labels")
+    if task == QUESTION_ANSWERING and num_labels not in (None, 2):
+        problems.append(
+            problem(
+                ("model", "num_labels"),
+                "question-answering predicts two logits per token (answer start and end): leave it out",
+                num_labels,
+            )
+        )
+    return problems
+
+
+def _head_outside_scopes(data: dict[str, Any]) -> None:
+    """Question answering: the default compression, and a preset whose `ignored_scopes` are not given,
+    leave out the classification-head pattern.
+
+    The span head sits outside the compressed encoder (heads.QuestionAnsweringModel), so
+    `{re}.*classifier.*` would match nothing in the NNCF graph, which NNCF makes a hard error.
+    Patterns the user wrote are never changed (the scope check names them when they match nothing)."""
+    from ov_movement.config.presets import PRESETS
+
+    if _get(data.get("model"), "task") != QUESTION_ANSWERING:
+        return
+    compression = data.get("compression", _MISSING)
+    if compression is _MISSING:
+        default = _default_compression_raw()
+        default["ignored_scopes"] = PRESETS["bert"].ignored_scopes(head=False)
+        data["compression"] = default
+        return
+
+    def filled(section: Any) -> Any:
+        preset = section.get("preset") if isinstance(section, dict) else None
+        if not isinstance(preset, str) or preset not in PRESETS or "ignored_scopes" in section:
+            return section
+        return {**section, "ignored_scopes": PRESETS[preset].ignored_scopes(head=False)}
+
+    if isinstance(compression, list):
+        data["compression"] = [filled(section) for section in compression]
+    else:
+        data["compression"] = filled(compression)
+
+
 def _get(container: Any, key: str) -> Any:
     """A value from a raw mapping or an already built model; None when absent or not a container."""
     if isinstance(container, dict):
@@ -395,6 +483,8 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
 
 __all__ = [
     "NNCF_IGNORED_KEYS",
+    "QA_SOURCES",
+    "QUESTION_ANSWERING",
     "BaselineConfig",
     "BenchmarkConfig",
     "ConvertConfig",

@@ -37,6 +37,9 @@ class ScopePreset:
     # A layer name in a group NNCF forms that the preset's per_dim axes deliberately leave without a
     # structured mask (NNCF warns about it): reported at INFO level instead of as a warning.
     expected_group_conflict: str = ""
+    # The `ignored` entries that are the classification head: left out for a model whose head sits
+    # outside the compressed part (question answering), where they would match nothing.
+    head: tuple[str, ...] = ()
 
     def structure(self, block: int = DEFAULT_PRESET_BLOCK) -> list[dict[str, Any]]:
         """The `sparse_structure_by_scopes` entries, attention in `block` x `block` blocks."""
@@ -46,8 +49,9 @@ class ScopePreset:
             {"mode": "per_dim", "axis": 1, "target_scopes": self.ffn_out},
         ]
 
-    def ignored_scopes(self) -> list[str]:
-        return list(self.ignored)
+    def ignored_scopes(self, *, head: bool = True) -> list[str]:
+        """The ignored patterns; `head=False`: without the classification head's."""
+        return [p for p in self.ignored if head or p not in self.head]
 
 
 _EMBEDDING = "{re}.*NNCFEmbedding"
@@ -67,6 +71,7 @@ PRESETS: dict[str, ScopePreset] = {
             ffn_out="{re}.*BertOutput.*",
             ignored=(_EMBEDDING, _LAYER_NORM, _CLASSIFIER),
             note="NNCF's documented BERT recipe (the default `compression`); the pooler stays sparsified (fine).",
+            head=(_CLASSIFIER,),
         ),
         ScopePreset(
             name="roberta",
@@ -79,6 +84,7 @@ PRESETS: dict[str, ScopePreset] = {
             ignored=(_EMBEDDING, _LAYER_NORM, _CLASSIFIER),
             note="Structured masking treats RoBERTa as the bert family (NNCF's family check refuses it "
             "otherwise); the classification head (dense + out_proj) is ignored.",
+            head=(_CLASSIFIER,),
         ),
         ScopePreset(
             name="distilbert",
@@ -90,6 +96,7 @@ PRESETS: dict[str, ScopePreset] = {
             ffn_out=r"{re}.*FFN\[ffn\]/NNCFLinear\[lin2\].*",
             ignored=(_EMBEDDING, _LAYER_NORM, _CLASSIFIER),
             note="`{re}.*classifier.*` also covers `pre_classifier`.",
+            head=(_CLASSIFIER,),
         ),
         ScopePreset(
             name="mobilebert",
@@ -106,6 +113,7 @@ PRESETS: dict[str, ScopePreset] = {
             "NNCF also groups the bottleneck residual stream (every layer reading or writing the "
             "intra-bottleneck width); the per_dim axes leave it without a structured mask, as intended.",
             expected_group_conflict="bottleneck.input.dense",
+            head=(_CLASSIFIER,),
         ),
         ScopePreset(
             name="vit",

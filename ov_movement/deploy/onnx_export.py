@@ -83,7 +83,9 @@ def export_onnx(
             n: {0: "batch", 1: "sequence"} if a.dim() == 2 else {0: "batch"}
             for n, a in zip(names, args, strict=True)
         }
-        axes |= {o: {0: "batch"} for o in OUTPUT_NAMES}
+        # Per-token logits (question answering's start/end) say so in `output_axes`.
+        output_axes = dict(getattr(model, "output_axes", {0: "batch"}))
+        axes |= {o: output_axes for o in OUTPUT_NAMES}
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # TracerWarnings from HF shape checks and the TorchScript exporter's deprecation notice.

@@ -36,7 +36,8 @@ def headline(data: ReportData) -> list[str]:
         if "accuracy" in accuracy.get(name, {}):
             parts.append(f"{name} IR {100 * accuracy[name]['accuracy']:.2f}%")
     if parts:
-        lines.append("- Accuracy: " + ", ".join(parts) + ".")
+        spans = "exact_match" in (data.final_eval or {})  # question answering: accuracy = exact match
+        lines.append(f"- {'Exact match' if spans else 'Accuracy'}: " + ", ".join(parts) + ".")
     stats = data.stats or {}
     dense_bytes, pruned_bytes = (
         stats.get("dense", {}).get("bin_bytes"),

@@ -110,8 +110,12 @@ def accuracy_table(data: ReportData) -> Table:
                 metrics.get("precision") or precision or NA,
             ]
         )
+    # Question answering reports its exact match (answer start and end both right) as `accuracy`.
+    spans = any(metrics and "exact_match" in metrics for _, metrics, _ in entries)
     return Table(
-        "Accuracy (eval split)", ["model", "accuracy", "F1", "samples", "same predictions", "precision"], rows
+        "Accuracy (eval split)",
+        ["model", "exact match" if spans else "accuracy", "F1", "samples", "same predictions", "precision"],
+        rows,
     )
 
 

@@ -49,6 +49,7 @@ def load_eval_arrays(ctx: StageContext) -> tuple[dict[str, Any], Any]:
 
 def _evaluate(ctx: StageContext, paths: dict[str, Path]) -> dict[str, Any]:
     from ov_movement.benchmarking.accuracy import evaluate_models
+    from ov_movement.models import get_task
 
     irs = {name: paths[name] for name in ("dense", "pruned") if name in paths}
     inputs, labels = load_eval_arrays(ctx)
@@ -58,6 +59,7 @@ def _evaluate(ctx: StageContext, paths: dict[str, Path]) -> dict[str, Any]:
         labels,
         batch_size=ctx.config.training.eval_batch_size,
         device=ctx.config.benchmark.device,
+        task=get_task(ctx.config.model.task),  # question answering scores spans, not classes
     )
     for entry in accuracy.values():
         entry["precision"] = "f32"
@@ -100,6 +102,9 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
     for name, entry in summary.get("accuracy", {}).items():
         if "accuracy" in entry:
             metrics[f"{name}_accuracy"] = entry["accuracy"]
+        if "exact_match" in entry:  # question answering: its span F1 next to the exact match
+            metrics[f"{name}_exact_match"] = entry["exact_match"]
+            metrics[f"{name}_f1"] = entry.get("f1")
     return metrics
 
 

@@ -383,8 +383,9 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         "epochs": plan.epochs,
         "resumed_from_step": base_meta["resumed_from_step"],
     }
-    if "f1" in last_eval:
-        metrics["eval_f1"] = last_eval["f1"]
+    for key in ("f1", "exact_match"):  # exact_match: question answering (its `accuracy` too)
+        if key in last_eval:
+            metrics[f"eval_{key}"] = last_eval[key]
     if phase == MASK:
         before = state.extra.get("sparsity_before") or {}
         table = _sparsity_table(before, _sparsity_snapshot(ctrl), config, state)
