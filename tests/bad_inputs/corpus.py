@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class Case:
     exit: int = 2
     workdir: str = "fresh"  # "fresh" (does not exist yet) or "trained" (a copy of the shared one)
     prepare: Callable[[Setting], None] | None = None
+    cleanup: Callable[[Setting], None] | None = None  # undo what prepare did that tmp cleanup cannot
     absent: tuple[str, ...] = ()  # paths under the case directory that must not exist afterwards
     skip: Callable[[], str | None] | None = None  # a reason to skip the case on this machine, or None
 
@@ -173,7 +175,29 @@ def _unreadable(path: str) -> Callable[[Setting], None]:
 
 
 def _if_root() -> str | None:
-    return "root ignores file permissions" if os.geteuid() == 0 else None
+    return "root ignores file permissions (workdir-immutable covers root)" if os.geteuid() == 0 else None
+
+
+def _unless_root() -> str | None:
+    """Root (as CI runs) ignores permission bits; an immutable directory (chattr +i) stops it too."""
+    if os.geteuid() != 0:
+        return "only root can make a directory immutable (workdir-read-only covers other users)"
+    return None if shutil.which("chattr") else "chattr is not installed"
+
+
+def _immutable(path: str) -> Callable[[Setting], None]:
+    def prepare(s: Setting) -> None:
+        target = s.case_dir / path
+        target.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["chattr", "+i", str(target)], capture_output=True, text=True)
+        if done.returncode:
+            pytest.skip(f"this filesystem has no immutable flag: {done.stderr.strip()}")
+
+    return prepare
+
+
+def _mutable(path: str) -> Callable[[Setting], None]:
+    return lambda s: subprocess.run(["chattr", "-i", str(s.case_dir / path)], capture_output=True)
 
 
 def _if_cuda() -> str | None:
@@ -538,6 +562,14 @@ CASES: list[Case] = [
         ("cannot use", "Permission denied"),
         prepare=_read_only("wd"),
         skip=_if_root,
+    ),
+    Case(
+        "workdir-immutable",
+        "workdir",
+        ("cannot use", "wd as the workdir", "Operation not permitted"),
+        prepare=_immutable("wd"),
+        cleanup=_mutable("wd"),
+        skip=_unless_root,
     ),
     Case(
         "disk-full-while-checkpointing",

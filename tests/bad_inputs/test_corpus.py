@@ -65,11 +65,15 @@ def test_bad_input(case: Case, request, tmp_path, monkeypatch, capsys):
     if case.workdir == "trained":
         shutil.copytree(request.getfixturevalue("trained_workdir"), workdir, symlinks=True)
     config = _write_inputs(case, tmp_path)
+    setting = Setting(tmp_path, workdir, config, monkeypatch)
     if case.prepare:
-        case.prepare(Setting(tmp_path, workdir, config, monkeypatch))
-    before = snapshot(workdir)
-
-    code = _invoke(case.command_line(config, workdir, tmp_path))
+        case.prepare(setting)
+    try:
+        before = snapshot(workdir)
+        code = _invoke(case.command_line(config, workdir, tmp_path))
+    finally:
+        if case.cleanup:
+            case.cleanup(setting)
 
     out, err = capsys.readouterr()
     output = out + err
