@@ -405,6 +405,12 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
             Example(r[0], label, r[1], eval_arrays[i] if eval_arrays is not None else None)
             for i, (r, label) in enumerate(zip(eval_rows, eval_labels, strict=True))
         ]
+    train, evaluation = limit_splits(train, evaluation, cfg)
+    return RawData(train=train, eval=evaluation, label_names=list(names))
+
+
+def limit_splits(train: list, evaluation: list, cfg: DataConfig) -> tuple[list, list]:
+    """Apply max_train_samples / max_eval_samples; both splits must keep at least one example."""
     if cfg.max_train_samples:
         train = train[: cfg.max_train_samples]
     if cfg.max_eval_samples:
@@ -413,7 +419,7 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
         raise StageError(
             f"data: {len(train)} train and {len(evaluation)} eval examples; both must be non-empty"
         )
-    return RawData(train=train, eval=evaluation, label_names=list(names))
+    return train, evaluation
 
 
 def encode(

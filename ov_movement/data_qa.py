@@ -200,15 +200,9 @@ def load_qa_examples(cfg: DataConfig, config_dir: Path) -> tuple[list[QAExample]
                 )
             ]
         )
-    if cfg.max_train_samples:
-        train = train[: cfg.max_train_samples]
-    if cfg.max_eval_samples:
-        evaluation = evaluation[: cfg.max_eval_samples]
-    if not train or not evaluation:
-        raise StageError(
-            f"data: {len(train)} train and {len(evaluation)} eval examples; both must be non-empty"
-        )
-    return train, evaluation
+    from ov_movement.data import limit_splits
+
+    return limit_splits(train, evaluation, cfg)
 
 
 # ---------------------------------------------------------------------------------------------

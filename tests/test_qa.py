@@ -15,16 +15,9 @@ from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.data import load_eval_arrays
 from ov_movement.errors import ConfigError, StageError
 from ov_movement.qa import span_metrics
+from tests.training.tiny import TINY_BERT
 
 TINY_QA = Path(__file__).resolve().parents[1] / "pipelines" / "tiny-qa.yaml"
-TINY_BERT = {
-    "model_type": "bert",
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 128,
-    "max_position_embeddings": 64,
-}
 PARAMS = {
     "warmup_start_epoch": 1,
     "warmup_end_epoch": 2,
