@@ -333,14 +333,14 @@ def stratified_split(labels: Sequence[int], eval_fraction: float, seed: int) -> 
 
 def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
     """Train and eval examples with integer labels, deterministic for a given config."""
-    from ov_movement.data_media import ARRAY_SOURCES, read_array_source
+    from ov_movement.data_media import ARRAY_SOURCES, FOLDER_SOURCES, read_array_source
 
     arrays: list[Any] | None = None
     eval_arrays: list[Any] | None = None
     if cfg.source in ARRAY_SOURCES:  # images / audio: rows carry no text, the arrays come alongside
-        folder = cfg.source == "image_folder"
+        folder = cfg.source in FOLDER_SOURCES
         if folder and not cfg.path:
-            raise ConfigError([ConfigIssue("data.path", "image_folder needs a directory")])
+            raise ConfigError([ConfigIssue("data.path", f"{cfg.source} needs a directory")])
         rows, names, arrays = read_array_source(cfg, resolve_path(cfg.path, config_dir) if folder else None)
         eval_rows = None
         if folder and cfg.eval_path:

@@ -6,6 +6,9 @@
 - `image_folder`: `path/<class>/*.{png,jpg,jpeg,bmp,gif}` (PIL), kept as uint8 RGB.
 - `synthetic_audio`: clips of `data.max_seq_length` samples, a sine per class (class k at
   0.5 * (k + 1) / (K + 1) cycles per sample, below Nyquist), random amplitude and phase, noise.
+- `audio_folder`: `path/<class>/*.wav` (PCM, 8/16/24/32-bit, read with the standard library's
+  `wave`), mixed down to mono as float32 in [-1, 1] and resampled (linear interpolation) to
+  `data.sampling_rate`; the audio task then crops or pads each clip to `data.max_seq_length`.
 
 Each returns rows like the text sources (`("", None, label)`) plus the arrays, in the same order.
 All generated data is deterministic for a given `data.seed`.
@@ -23,8 +26,10 @@ from ov_movement.errors import StageError
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import DataConfig
 
-ARRAY_SOURCES = ("image_folder", "digits", "synthetic_images", "synthetic_audio")
+ARRAY_SOURCES = ("image_folder", "audio_folder", "digits", "synthetic_images", "synthetic_audio")
+FOLDER_SOURCES = ("image_folder", "audio_folder")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+AUDIO_SUFFIXES = (".wav",)
 SYNTHETIC_IMAGE_SIZE = 32
 
 Rows = list[tuple[str, None, Any]]
@@ -73,13 +78,53 @@ def _synthetic_audio(cfg: DataConfig) -> tuple[Rows, list[str], list[np.ndarray]
     return rows, [f"class_{i}" for i in range(classes)], arrays
 
 
-def _image_folder(root: Path, where: str) -> tuple[Rows, list[str], list[np.ndarray]]:
+def _read_image(file: Path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with Image.open(file) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as error:
+        raise ValueError(str(error)) from error
+
+
+def read_wav(file: Path, rate: int) -> np.ndarray:
+    """A PCM WAV file as mono float32 in [-1, 1] at `rate` Hz."""
+    import wave
+
+    try:
+        with wave.open(str(file), "rb") as wav:
+            channels, width, source_rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+            raw = wav.readframes(wav.getnframes())
+    except (OSError, EOFError, wave.Error) as error:  # wave.Error: not RIFF/WAVE, or not PCM
+        raise ValueError(f"{error} (audio_folder reads PCM .wav files)") from error
+    if width == 1:  # 8-bit WAV is unsigned
+        samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif width in (2, 3, 4):
+        if width == 3:  # 24-bit little-endian: widen to 32 bits, the low byte zero
+            packed = np.frombuffer(raw, np.uint8).reshape(-1, 3)
+            raw = np.pad(packed, ((0, 0), (1, 0))).tobytes()
+            width = 4
+        dtype = "<i2" if width == 2 else "<i4"
+        samples = np.frombuffer(raw, dtype).astype(np.float32) / float(2 ** (8 * width - 1))
+    else:
+        raise ValueError(f"{8 * width}-bit samples are not supported")
+    if not len(samples):
+        raise ValueError("no samples")
+    samples = samples[: len(samples) // channels * channels].reshape(-1, channels).mean(axis=1)
+    if source_rate != rate:  # linear interpolation: enough for classification features
+        duration = len(samples) / source_rate
+        target = np.arange(max(1, round(duration * rate))) / rate
+        samples = np.interp(target, np.arange(len(samples)) / source_rate, samples)
+    return samples.astype(np.float32)
+
+
+def _class_folder(
+    root: Path, where: str, source: str, suffixes: tuple[str, ...], read: Any
+) -> tuple[Rows, list[str], list[np.ndarray]]:
+    """`root/<class>/<file>` -> rows labelled by directory name, and each file read by `read`."""
     if not root.is_dir():
-        raise StageError(
-            f"{where}: {root} is not a directory (image_folder needs one sub-directory per class)"
-        )
+        raise StageError(f"{where}: {root} is not a directory ({source} needs one sub-directory per class)")
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if len(classes) < 2:
         raise StageError(f"{where}: {root} has {len(classes)} class sub-directories; need at least 2")
@@ -89,18 +134,16 @@ def _image_folder(root: Path, where: str) -> tuple[Rows, list[str], list[np.ndar
         files = sorted(
             p
             for p in (root / name).iterdir()
-            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+            if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
         )
         if not files:
-            raise StageError(
-                f"{where}: class directory {root / name} holds no {'/'.join(IMAGE_SUFFIXES)} files"
-            )
+            raise StageError(f"{where}: class directory {root / name} holds no {'/'.join(suffixes)} files")
         for file in files:
             try:
-                with Image.open(file) as image:
-                    arrays.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
-            except (OSError, UnidentifiedImageError) as error:
-                raise StageError(f"{where}: cannot read image {file}: {error}") from error
+                arrays.append(read(file))
+            except ValueError as error:
+                kind = "image" if source == "image_folder" else "audio file"
+                raise StageError(f"{where}: cannot read {kind} {file}: {error}") from error
             rows.append(("", None, name))
     return rows, classes, arrays
 
@@ -115,11 +158,22 @@ def read_array_source(
         return _synthetic_images(cfg)
     if cfg.source == "synthetic_audio":
         return _synthetic_audio(cfg)
-    if cfg.source == "image_folder":
+    if cfg.source in FOLDER_SOURCES:
         if path is None:
-            raise StageError(f"{where}: image_folder needs a directory")
-        return _image_folder(path, where)
+            raise StageError(f"{where}: {cfg.source} needs a directory")
+        if cfg.source == "image_folder":
+            return _class_folder(path, where, cfg.source, IMAGE_SUFFIXES, _read_image)
+        return _class_folder(
+            path, where, cfg.source, AUDIO_SUFFIXES, lambda file: read_wav(file, cfg.sampling_rate)
+        )
     raise AssertionError(cfg.source)
 
 
-__all__ = ["ARRAY_SOURCES", "IMAGE_SUFFIXES", "read_array_source"]
+__all__ = [
+    "ARRAY_SOURCES",
+    "AUDIO_SUFFIXES",
+    "FOLDER_SOURCES",
+    "IMAGE_SUFFIXES",
+    "read_array_source",
+    "read_wav",
+]

@@ -1,4 +1,4 @@
-"""Image and audio data: the digits / synthetic_images / image_folder / synthetic_audio sources and the
+"""Image and audio data: the digits / synthetic_images / image_folder / audio_folder / synthetic_audio sources and the
 pre-processors that turn them into `pixel_values` / `input_values` (ov_movement.data_media, media)."""
 
 from __future__ import annotations
@@ -103,6 +103,67 @@ def test_image_folder_reads_one_directory_per_class(tmp_path):
 
     (tmp_path / "dog" / "3.png").write_bytes(b"not a png")
     with pytest.raises(StageError, match="cannot read image .*3.png"):
+        load_examples(config.data, tmp_path)
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int, width: int = 2, channels: int = 1) -> None:
+    import wave
+
+    scale = 2 ** (8 * width - 1) - 1
+    ints = np.repeat(np.round(samples * scale).astype("<i4"), channels)
+    if width == 2:
+        frames = ints.astype("<i2").tobytes()
+    elif width == 3:
+        frames = ints.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    else:
+        frames = ints.tobytes()
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+
+
+@pytest.mark.parametrize("width", [2, 3, 4])
+def test_wav_files_read_as_mono_float_at_the_configured_rate(tmp_path, width):
+    from ov_movement.data_media import read_wav
+
+    t = np.arange(8000) / 8000
+    tone = 0.5 * np.sin(2 * np.pi * 440 * t)
+    _write_wav(tmp_path / "a.wav", tone, 8000, width=width, channels=2)
+    at_source = read_wav(tmp_path / "a.wav", 8000)
+    np.testing.assert_allclose(at_source, tone, atol=1e-4)  # stereo of equal channels -> the same mono
+    upsampled = read_wav(tmp_path / "a.wav", 16000)
+    assert upsampled.dtype == np.float32 and len(upsampled) == 16000
+    np.testing.assert_allclose(upsampled[::2], tone, atol=1e-4)  # every other sample is an original one
+
+
+def test_audio_folder_reads_one_directory_per_class(tmp_path):
+    rate = 16000
+    for name, frequency in (("low", 200), ("high", 2000)):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            t = np.arange(rate // 4 + 100 * i) / rate
+            _write_wav(tmp_path / name / f"{i}.wav", 0.3 * np.sin(2 * np.pi * frequency * t), rate)
+    (tmp_path / "low" / "readme.txt").write_text("ignored")
+    config = PipelineConfig.model_validate(
+        {
+            "model": {"task": "audio-classification", "config": dict(WAV2VEC2)},
+            "data": {
+                "source": "audio_folder",
+                "path": str(tmp_path),
+                "max_seq_length": 2000,
+                "eval_fraction": 0.34,
+            },
+        }
+    )
+    raw = load_examples(config.data, tmp_path)
+    assert raw.label_names == ["high", "low"] and len(raw.train) + len(raw.eval) == 6
+    arrays, labels = load_eval_arrays(config, tmp_path)
+    assert arrays["input_values"].shape == (len(labels), 2000)
+
+    (tmp_path / "high" / "3.wav").write_bytes(b"RIFF....not a wave file")
+    with pytest.raises(StageError, match="cannot read audio file .*3.wav"):
         load_examples(config.data, tmp_path)
 
 

@@ -78,6 +78,7 @@ class DataConfig(StrictModel):
         "hf_disk",
         "synthetic",
         "image_folder",
+        "audio_folder",
         "digits",
         "synthetic_images",
         "synthetic_audio",
@@ -89,7 +90,8 @@ class DataConfig(StrictModel):
         "deterministic generated task for tests. Images: image_folder (one sub-directory per class of "
         ".png/.jpg/.jpeg/.bmp/.gif files), digits (scikit-learn's 1,797 8x8 handwritten digits, 10 "
         "classes, upscaled to the model's image size), synthetic_images (generated patterns, one per "
-        "class). Audio: synthetic_audio (noisy sine clips, one frequency per class). Question answering: "
+        "class). Audio: audio_folder (one sub-directory per class of PCM .wav files, resampled to "
+        "sampling_rate), synthetic_audio (noisy sine clips, one frequency per class). Question answering: "
         "jsonl (one record per line: `question`, `context` and `answers: {text: [...], answer_start: [...]}` "
         "as in SQuAD, or flat `answer` and optional `answer_start`; the first answer is used), "
         "synthetic_qa (generated contexts, the answer the words after the keyword the question names). "
@@ -116,6 +118,12 @@ class DataConfig(StrictModel):
         description="Number of examples for source=synthetic / synthetic_images / synthetic_audio / synthetic_qa.",
     )
     synthetic_num_labels: int = Field(2, gt=1)
+    sampling_rate: int = Field(
+        16000,
+        gt=0,
+        description="audio_folder: clips at another rate are resampled to this one; it must match the "
+        "model's feature extractor (16000 for Wav2Vec2).",
+    )
 
 
 class TrainingConfig(StrictModel):
