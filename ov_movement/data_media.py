@@ -97,7 +97,8 @@ def read_wav(file: Path, rate: int) -> np.ndarray:
             channels, width, source_rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
             raw = wav.readframes(wav.getnframes())
     except (OSError, EOFError, wave.Error) as error:  # wave.Error: not RIFF/WAVE, or not PCM
-        raise ValueError(f"{error} (audio_folder reads PCM .wav files)") from error
+        detail = str(error) or "truncated or not a WAV file"  # EOFError carries no message
+        raise ValueError(f"{detail} (audio_folder reads PCM .wav files)") from error
     if width == 1:  # 8-bit WAV is unsigned
         samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
     elif width in (2, 3, 4):

@@ -231,6 +231,24 @@ def _drop_model_type(raw: dict[str, Any]) -> None:
     raw["model"]["config"].pop("model_type")
 
 
+def _audio_folder(raw: dict[str, Any]) -> None:
+    """A tiny Wav2Vec2 on `audio/<class>/*.wav`, scopes from its preset."""
+    raw["model"] = {
+        "task": "audio-classification",
+        "config": {
+            "model_type": "wav2vec2",
+            "hidden_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "intermediate_size": 32,
+        },
+    }
+    raw["data"] = {"source": "audio_folder", "path": "audio", "max_seq_length": 400}
+    for key in ("sparse_structure_by_scopes", "ignored_scopes"):
+        raw["compression"].pop(key)
+    raw["compression"]["preset"] = "wav2vec2"
+
+
 CASES: list[Case] = [
     # ---- the pipeline file: syntax, schema, types, ranges, contradictions -----------------------
     Case(
@@ -463,6 +481,26 @@ CASES: list[Case] = [
         ("data.jsonl", "example 2 has no 'label'"),
         edit=jsonl_data(),
         files={"data.jsonl": '{"text": "a", "label": 0}\n{"text": "b"}\n{"text": "c", "label": 1}\n'},
+    ),
+    Case(
+        "qa-task-with-classification-data",
+        "config",
+        ("data.source", "question-answering", "'synthetic'"),
+        edit={"model.task": "question-answering"},
+    ),
+    Case(
+        "qa-record-without-context",
+        "data",
+        ("data.path", "qa.jsonl:1", "no 'context' field"),
+        edit={"model.task": "question-answering", "data.source": "jsonl", "data.path": "qa.jsonl"},
+        files={"qa.jsonl": '{"question": "who?", "answers": {"text": ["bob"], "answer_start": [0]}}\n'},
+    ),
+    Case(
+        "audio-folder-file-not-wav",
+        "data",
+        ("data.path", "cannot read audio file", "audio/a/1.wav", "truncated or not a WAV file"),
+        edit=_audio_folder,
+        files={"audio/a/1.wav": b"", "audio/b/1.wav": b"RIFF"},
     ),
     Case(
         "jsonl-line-not-an-object",
