@@ -30,10 +30,11 @@ def run(ctx: StageContext) -> StageResult:
     from ov_movement.data import prepare_data
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
     from ov_movement.training.loop import (
-        _progress,
         epoch_batches,
+        evaluate,
         lr_multiplier,
         make_optimizer,
+        progress_bar,
         steps_per_epoch,
     )
     from ov_movement.training.session import pick_device
@@ -71,7 +72,7 @@ def run(ctx: StageContext) -> StageResult:
         for epoch in range(epochs):
             model.train()
             batches = epoch_batches(len(data.train), training.batch_size, training.seed, epoch, spe)
-            bar = _progress(len(batches), f"baseline epoch {epoch + 1}", ctx.progress)
+            bar = progress_bar(len(batches), f"baseline epoch {epoch + 1}", ctx.progress)
             for indices in batches:
                 started = time.perf_counter()
                 loss = model(**collate(indices, data.train.features)).loss
@@ -88,7 +89,13 @@ def run(ctx: StageContext) -> StageResult:
                     bar.update(1)
             if bar is not None:
                 bar.close()
-            history.append({"epoch": epoch, "step": steps, **_evaluate(model, task, data, collate, training)})
+            history.append(
+                {
+                    "epoch": epoch,
+                    "step": steps,
+                    **evaluate(model, data.eval.features, training.eval_batch_size, collate, task),
+                }
+            )
             (output_dir / EVAL_FILE).write_text(json.dumps(history, indent=1) + "\n")
     finally:
         torch.set_num_threads(threads)
@@ -100,22 +107,3 @@ def run(ctx: StageContext) -> StageResult:
         metrics=metrics,
         summary=f"dense fine-tuning, {epochs} epoch(s): eval accuracy {final['accuracy']:.4f}",
     )
-
-
-def _evaluate(model, task, data, collate, training) -> dict[str, float]:
-    import numpy as np
-    import torch
-
-    model.eval()
-    logits, labels, loss_sum = [], [], 0.0
-    features = data.eval.features
-    with torch.no_grad():
-        for start in range(0, len(features), training.eval_batch_size):
-            batch = collate(range(start, min(start + training.eval_batch_size, len(features))), features)
-            outputs = model(**batch)
-            loss_sum += float(outputs.loss) * len(batch["labels"])
-            logits.append(outputs.logits.float().cpu().numpy())
-            labels.append(batch["labels"].cpu().numpy())
-    metrics = task.metrics(np.concatenate(logits), np.concatenate(labels))
-    metrics["loss"] = loss_sum / max(1, len(features))
-    return metrics

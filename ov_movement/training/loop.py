@@ -189,7 +189,7 @@ class Loop:
             len(self.train_features), self.batch_size, self.seed, epoch, self.steps_per_epoch
         )
         batches = batches[start:stop]
-        bar = _progress(len(batches), f"{self.phase} epoch {epoch + 1}", self.progress)
+        bar = progress_bar(len(batches), f"{self.phase} epoch {epoch + 1}", self.progress)
         try:
             for indices in batches:
                 self._train_step(epoch, indices, state)
@@ -267,25 +267,36 @@ class Loop:
             self.ctrl.scheduler._is_controller_frozen = True
         self._note_frozen(state, state.global_step, state.global_step // self.steps_per_epoch)
 
-    @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        self.model.eval()
-        logits, labels, losses = [], [], []
-        indices = list(range(len(self.eval_features)))
-        for start in range(0, len(indices), self.eval_batch_size):
-            batch = self._batch(indices[start : start + self.eval_batch_size], self.eval_features)
-            outputs = self.model(**batch)
-            losses.append(float(outputs.loss) * len(batch["labels"]))
-            logits.append(outputs.logits.float().cpu().numpy())
-            labels.append(batch["labels"].cpu().numpy())
-        all_logits = np.concatenate(logits)
-        all_labels = np.concatenate(labels)
-        metrics = self.task.metrics(all_logits, all_labels)
-        metrics["loss"] = sum(losses) / max(1, len(all_labels))
-        return metrics
+        return evaluate(self.model, self.eval_features, self.eval_batch_size, self._batch, self.task)
 
 
-def _progress(total: int, description: str, enabled: bool) -> Any:
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module,
+    features: Sequence[dict[str, Any]],
+    batch_size: int,
+    make_batch: Callable[[Sequence[int], Sequence[dict[str, Any]]], dict[str, torch.Tensor]],
+    task: Any,
+) -> dict[str, float]:
+    """The task's metrics and the mean loss over `features`, in batches (model left in eval mode)."""
+    model.eval()
+    logits, labels, losses = [], [], []
+    indices = list(range(len(features)))
+    for start in range(0, len(indices), batch_size):
+        batch = make_batch(indices[start : start + batch_size], features)
+        outputs = model(**batch)
+        losses.append(float(outputs.loss) * len(batch["labels"]))
+        logits.append(outputs.logits.float().cpu().numpy())
+        labels.append(batch["labels"].cpu().numpy())
+    all_logits = np.concatenate(logits)
+    all_labels = np.concatenate(labels)
+    metrics = task.metrics(all_logits, all_labels)
+    metrics["loss"] = sum(losses) / max(1, len(all_labels))
+    return metrics
+
+
+def progress_bar(total: int, description: str, enabled: bool) -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm
@@ -299,7 +310,9 @@ __all__ = [
     "Loop",
     "LoopState",
     "epoch_batches",
+    "evaluate",
     "lr_multiplier",
     "make_optimizer",
+    "progress_bar",
     "steps_per_epoch",
 ]
