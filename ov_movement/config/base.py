@@ -183,9 +183,9 @@ def _at_least(bound: float, strict: bool):
     return AfterValidator(check)
 
 
-def number(*, ge: float | None = None, gt: float | None = None) -> Any:
-    """A JSON number (int or float, never bool or string), optionally bounded below."""
-    schema: dict[str, Any] = {"type": "number"}
+def _lower_bounds(json_type: str, ge: float | None, gt: float | None) -> tuple[list[Any], dict[str, Any]]:
+    """Validators and the JSON Schema for an optional inclusive / exclusive lower bound."""
+    schema: dict[str, Any] = {"type": json_type}
     checks = []
     if ge is not None:
         schema["minimum"] = ge
@@ -193,19 +193,18 @@ def number(*, ge: float | None = None, gt: float | None = None) -> Any:
     if gt is not None:
         schema["exclusiveMinimum"] = gt
         checks.append(_at_least(gt, strict=True))
+    return checks, schema
+
+
+def number(*, ge: float | None = None, gt: float | None = None) -> Any:
+    """A JSON number (int or float, never bool or string), optionally bounded below."""
+    checks, schema = _lower_bounds("number", ge, gt)
     return Annotated[int | float, PlainValidator(_number), *checks, WithJsonSchema(schema)]
 
 
 def integer(*, ge: int | None = None, gt: int | None = None) -> Any:
     """A JSON integer (never bool or float), optionally bounded below."""
-    schema: dict[str, Any] = {"type": "integer"}
-    checks = []
-    if ge is not None:
-        schema["minimum"] = ge
-        checks.append(_at_least(ge, strict=False))
-    if gt is not None:
-        schema["exclusiveMinimum"] = gt
-        checks.append(_at_least(gt, strict=True))
+    checks, schema = _lower_bounds("integer", ge, gt)
     return Annotated[int, PlainValidator(_integer), *checks, WithJsonSchema(schema)]
 
 
