@@ -133,36 +133,40 @@ def plan_shrink(structure: ModelStructure, mode: ShrinkMode) -> list[BlockShrink
     if mode == "never":
         return []
     spec = arch_spec(structure.model_type)
+    model_type = structure.model_type
     plan = []
     for block in structure.blocks:
         item = BlockShrink(block.index, block.path)
         if block.masked_heads:
-            if mode == "always":
-                item.heads, reason = block.masked_heads, "export.shrink is always"
-            elif block.all_heads_masked:
-                item.heads, reason = block.masked_heads, "all heads masked"
-            elif not spec.ov_removes_heads:
-                item.heads, reason = (
-                    block.masked_heads,
-                    f"OpenVINO keeps masked heads of {structure.model_type}",
-                )
-            if item.heads:
+            reason = _shrink_reason(
+                mode, block.all_heads_masked, spec.ov_removes_heads, "heads", "heads", model_type
+            )
+            if reason:
+                item.heads = block.masked_heads
                 item.reasons.append(f"heads: {reason}")
         if block.masked_neurons:
-            if mode == "always":
-                item.neurons, reason = block.masked_neurons, "export.shrink is always"
-            elif block.all_neurons_masked:
-                item.neurons, reason = block.masked_neurons, "all FFN neurons masked"
-            elif not spec.ov_removes_ffn:
-                item.neurons, reason = (
-                    block.masked_neurons,
-                    f"OpenVINO keeps masked FFN of {structure.model_type}",
-                )
-            if item.neurons:
+            reason = _shrink_reason(
+                mode, block.all_neurons_masked, spec.ov_removes_ffn, "FFN neurons", "FFN", model_type
+            )
+            if reason:
+                item.neurons = block.masked_neurons
                 item.reasons.append(f"ffn: {reason}")
         if item.heads or item.neurons:
             plan.append(item)
     return plan
+
+
+def _shrink_reason(
+    mode: ShrinkMode, all_masked: bool, openvino_removes: bool, units: str, kind: str, model_type: str
+) -> str | None:
+    """Why masked units of one kind are dropped torch-side, or None when OpenVINO's pass may do it."""
+    if mode == "always":
+        return "export.shrink is always"
+    if all_masked:  # OpenVINO's pass fails on a block with nothing left
+        return f"all {units} masked"
+    if not openvino_removes:
+        return f"OpenVINO keeps masked {kind} of {model_type}"
+    return None
 
 
 def _set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:
