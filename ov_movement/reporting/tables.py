@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ov_movement.reporting import literal
 from ov_movement.reporting.collect import ReportData
+from ov_movement.reporting.literal import Code, Spans, join
 from ov_movement.reporting.sources import BlockRow, LayerRow
 
 NA = "—"
@@ -14,6 +17,9 @@ NA = "—"
 
 @dataclass
 class Table:
+    """Cells are plain text, or `literal.Code`/`Spans` for config values shown verbatim; every
+    renderer shows their exact characters (see reporting/literal.py)."""
+
     title: str
     header: list[str]
     rows: list[list[str]]
@@ -43,28 +49,39 @@ def _kept(kept: int | None, total: int | None) -> str:
     return f"{kept} / {total} ({100 * kept / total:.0f}%)"
 
 
+def _scopes(scopes: str | Sequence[str] | None) -> Spans:
+    return join([Code(scope) for scope in ([scopes] if isinstance(scopes, str) else scopes or [])])
+
+
+def _structure(entry: Any) -> Spans:
+    mode = f"{entry.mode}{entry.sparse_factors or ''}{'' if entry.axis is None else f' axis {entry.axis}'}"
+    return Spans(Code(mode), " on ", _scopes(entry.target_scopes))
+
+
 def config_table(data: ReportData) -> Table:
     config = data.config
     model = config.model
     if model.config:
         inline = model.config
-        described = f"inline {inline.get('model_type', '?')} config ({inline.get('num_hidden_layers', '?')} layers, hidden {inline.get('hidden_size', '?')})"
+        described = Spans(
+            "inline ",
+            Code(str(inline.get("model_type", "?"))),
+            f" config ({inline.get('num_hidden_layers', '?')} layers, hidden {inline.get('hidden_size', '?')})",
+        )
     else:
-        described = str(model.name_or_path)
+        described = Code(str(model.name_or_path))
     params = config.movement.params
     # NNCF picks the initial threshold from the importance statistics when none is given.
     init_threshold = (
         "auto" if params.init_importance_threshold is None else f"{params.init_importance_threshold:g}"
     )
-    structures = "; ".join(
-        f"{s.mode}{s.sparse_factors or ''}{'' if s.axis is None else f' axis {s.axis}'} on {s.target_scopes}"
-        for s in config.movement.sparse_structure_by_scopes
-    )
+    structures = join([_structure(s) for s in config.movement.sparse_structure_by_scopes], "; ")
+    data_path = [" ", Code(str(config.data.path))] if config.data.path else []
     rows = [
-        ["model", f"{described}, task {model.task}"],
+        ["model", Spans(described, ", task ", Code(model.task))],
         [
             "data",
-            f"{config.data.source} {config.data.path or ''}, max_seq_length {config.data.max_seq_length}",
+            Spans(Code(config.data.source), *data_path, f", max_seq_length {config.data.max_seq_length}"),
         ],
         [
             "training",
@@ -78,8 +95,10 @@ def config_table(data: ReportData) -> Table:
             f"init {init_threshold}, final {params.final_importance_threshold:g}, power {params.power:g}",
         ],
         ["sparse structures", structures or "NNCF default (fine)"],
-        ["ignored scopes", str(config.movement.ignored_scopes or NA)],
+        ["ignored scopes", _scopes(config.movement.ignored_scopes) or NA],
     ]
+    if config.movement.preset is not None:
+        rows.append(["scope preset", Code(config.movement.preset)])
     return Table("Configuration", ["setting", "value"], rows)
 
 
@@ -245,7 +264,7 @@ def machine_table(benchmark: Mapping[str, Any] | None) -> Table:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return literal.to_markdown(text).replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(table: Table) -> str:
@@ -254,14 +273,30 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines)
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _unescape(cell: str) -> str:
+    """The text a Markdown viewer shows for a cell `to_markdown` wrote: code spans and escapes."""
+    out, position = [], 0
+    for match in re.finditer(r"(?<!\\)(`+)(.+?)(?<!`)\1(?!`)", cell):
+        out.append(_ESCAPED.sub(r"\1", cell[position : match.start()]))
+        content = match.group(2)
+        padded = content.startswith(" ") and content.endswith(" ") and content.strip()
+        out.append(content[1:-1] if padded else content)
+        position = match.end()
+    out.append(_ESCAPED.sub(r"\1", cell[position:]))
+    return "".join(out)
+
+
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
-    """Rows of the first Markdown table in `text` as {header: cell}; the inverse of `to_markdown`."""
+    """Rows of the first Markdown table in `text` as {header: cell text}; the inverse of `to_markdown`."""
     lines = [line.strip() for line in text.splitlines()]
     start = next(i for i, line in enumerate(lines) if line.startswith("|"))
 
     def cells(line: str) -> list[str]:
         escaped = line.replace("\\|", "\0").strip().removeprefix("|").removesuffix("|")
-        return [part.strip().replace("\0", "|") for part in escaped.split("|")]
+        return [_unescape(part.strip().replace("\0", "|")) for part in escaped.split("|")]
 
     header = cells(lines[start])
     rows = []

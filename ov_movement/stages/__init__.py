@@ -63,7 +63,8 @@ STAGES: dict[str, StageSpec] = {
             name="report",
             run="ov_movement.stages.report:run",
             upstream=("benchmark", "baseline"),
-            reads=("report",),
+            # name and description are shown under the title: a new description re-renders it.
+            reads=("report", "name", "description"),
             description="report.md, tables and the sparsity-lifecycle plot",
         ),
     )

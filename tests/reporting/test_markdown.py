@@ -27,10 +27,10 @@ def test_benchmark_table_parses_with_speedup_next_to_flop_bound(markdown):
     header = list(rows["pruned"])
     speedup_column = header.index("speedup vs dense (min / median / max)")
     assert header[speedup_column + 1] == "FLOP bound"  # side by side
-    # rounds: 10/6 = 1.67x, 11/5.5 = 2.00x
-    assert rows["pruned"]["speedup vs dense (min / median / max)"] == "1.67x / 1.83x / 2.00x"
+    # rounds: 10/6 = 1.67x, 10.5/6 = 1.75x
+    assert rows["pruned"]["speedup vs dense (min / median / max)"] == "1.67x / 1.71x / 1.75x"
     assert rows["pruned"]["FLOP bound"] == "2.40x"
-    assert rows["dense"]["median latency (ms)"] == "10.500"
+    assert rows["dense"]["median latency (ms)"] == "10.250"
     assert rows["dense"]["speedup vs dense (min / median / max)"] == "1 (baseline)"
 
 
@@ -67,7 +67,7 @@ def test_accuracy_size_and_structure_tables(markdown):
 
 def test_headline_puts_speedup_and_bound_together(markdown):
     first_lines = markdown.split("## Configuration")[0]
-    assert "**1.83x**" in first_lines and "bound **2.40x**" in first_lines
+    assert "**1.71x**" in first_lines and "bound **2.40x**" in first_lines
 
 
 def test_missing_inputs_are_listed_not_fatal(tmp_path):
