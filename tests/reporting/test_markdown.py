@@ -1,7 +1,9 @@
+import json
 import re
 
 import pytest
 
+from ov_movement.benchmarking.summary import noise_verdict
 from ov_movement.reporting.collect import collect
 from ov_movement.reporting.html import render_html
 from ov_movement.reporting.markdown import render_markdown
@@ -93,3 +95,54 @@ def test_benchmark_warnings_reach_the_headline(tmp_path):
     data = collect(pipeline_config(), write_upstream(tmp_path))
     data.benchmark["warnings"] = ["models ran at different input shapes"]
     assert "- **Warning:** models ran at different input shapes" in render_markdown(data)
+
+
+def test_noisy_speedup_is_reported_as_noise_not_as_a_figure(tmp_path):
+    data = collect(pipeline_config(), write_upstream(tmp_path))
+    assert data.benchmark["speedup"]["pruned"]["noise"]["latency"]["noisy"] is False  # the fixture is quiet
+    assert "within the 15% threshold" in render_markdown(data).split("## Configuration")[0]
+    data.benchmark["speedup"]["pruned"]["latency"] = {"min": 1.31, "median": 3.83, "max": 3.94}
+    data.benchmark["speedup"]["pruned"]["noise"]["latency"] = noise_verdict(
+        [1.31, 3.83, 3.94], {"dense": [50.0, 52.0, 51.0]}
+    ).to_dict()
+    headline = render_markdown(data).split("## Configuration")[0]
+    assert "**Noisy benchmark:**" in headline and "3.83" not in headline
+    assert "ranged 1.31x to 3.94x" in headline and "ratios spread 69%" in headline
+    assert "over the 15% threshold" in headline
+    assert "benchmark.repeats" in headline and "nthreads" in headline
+
+
+def test_every_section_names_the_stage_output_its_numbers_come_from(markdown):
+    for title, output in (
+        ("Accuracy", "mask/eval.json"),
+        ("Kept structure", "mask/sparsity_table.json"),
+        ("Model size", "convert/stats.json"),
+        ("Benchmark", "benchmark/benchmark.json"),
+        ("Machine", "benchmark/benchmark.json"),
+        ("Linear-layer sparsity", "mask/sparsity_table.json"),
+    ):
+        assert f"[`{output}`](<../{output}>)" in section(markdown, title), title
+    headline = markdown.split("## Configuration")[0]
+    assert "(from [`benchmark/benchmark.json`](<../benchmark/benchmark.json>))" in headline
+    assert "(from [`convert/stats.json`](<../convert/stats.json>))" in headline
+
+
+def test_provenance_lists_fingerprints_and_versions_from_the_manifests(tmp_path):
+    dirs = write_upstream(tmp_path)
+    for stage, digest in (("mask", "a" * 64), ("benchmark", "b" * 64)):
+        manifest = {
+            "fingerprint": digest,
+            "versions": {"nncf": "2.19.0", "openvino": "2026.4.1"},
+            "created": "2026-11-30T17:00:00Z",
+        }
+        (dirs[stage] / "manifest.json").write_text(json.dumps(manifest))
+    rows = {
+        row["stage"]: row
+        for row in parse_markdown_table(
+            section(render_markdown(collect(pipeline_config(), dirs)), "Provenance")
+        )
+    }
+    assert set(rows) == {"mask", "benchmark"}  # the other fixture stages have no manifest
+    assert rows["mask"]["fingerprint"] == "a" * 16
+    assert rows["benchmark"]["library versions"] == "nncf 2.19.0, openvino 2026.4.1"
+    assert rows["benchmark"]["created (UTC)"] == "2026-11-30T17:00:00Z"
