@@ -50,8 +50,10 @@ class Verdict:
     def reason(self) -> str:
         if self.noisy is None:
             return f"{self.rounds} round: no spread to judge noise by"
-        parts = [f"per-round ratios spread {self.ratio_spread:.0%}", f"raw medians {self.raw_spread:.0%}"]
-        return f"{', '.join(parts)} ({'over' if self.noisy else 'within'} the {self.threshold:.0%} threshold)"
+        return (
+            f"per-round ratios spread {self.ratio_spread:.0%} and raw medians {self.raw_spread:.0%}: "
+            f"{'over' if self.noisy else 'within'} the {self.threshold:.0%} noise threshold"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         entry = {**asdict(self), "reason": self.reason}

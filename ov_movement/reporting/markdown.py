@@ -8,16 +8,12 @@ from typing import Any
 from ov_movement import __version__
 from ov_movement.benchmarking.summary import NOISE_ADVICE
 from ov_movement.reporting import literal, tables
-from ov_movement.reporting.collect import SOURCES, ReportData
+from ov_movement.reporting.collect import ReportData
 from ov_movement.reporting.literal import Code, Link, Spans, Strong, join
+from ov_movement.reporting.tables import source
 
 LIFECYCLE_PNG = "sparsity_lifecycle.png"
 STRUCTURE_PNG = "kept_structure.png"
-
-
-def source(stage: str, name: str) -> Link:
-    """A stage output named as the runner's views lay it out: report/ sits next to <stage>/."""
-    return Link(f"{stage}/{name}", f"../{stage}/{name}")
 
 
 def _from(*sources: Link) -> Spans:
@@ -108,7 +104,8 @@ def headline(data: ReportData) -> list[Spans]:
 
 def _section(title: str, table: tables.Table, empty: str, *sources: Link) -> list[str]:
     body = tables.to_markdown(table) if table.rows else f"_{literal.escape(empty)}_"
-    origin = [literal.to_markdown(Spans("Source: ", join(list(sources)), ".")), ""] if sources else []
+    shown = sources and table.rows  # an empty table names no source: its file is listed as missing
+    origin = [literal.to_markdown(Spans("Source: ", join(list(sources)), ".")), ""] if shown else []
     return [f"## {literal.escape(title)}", "", body, "", *origin]
 
 
@@ -141,13 +138,7 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
     out += [f"- {literal.to_markdown(line)}" for line in headline(data)] or ["_No results yet._"]
     out += [""]
     out += _section("Configuration", tables.config_table(data), "")
-    out += _section(
-        "Accuracy",
-        tables.accuracy_table(data),
-        "no evaluation results found",
-        *[source(stage, name) for stage, name in SOURCES if name == "eval.json"],
-        source("benchmark", "benchmark.json"),
-    )
+    out += _section("Accuracy", tables.accuracy_table(data), "no evaluation results found")  # per-row source
     out += ["## Sparsity lifecycle", ""]
     if "lifecycle" in images:
         out += [f"![Linear-layer sparsity over training steps]({images['lifecycle']})", ""]
@@ -155,15 +146,10 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
         "Linear-layer sparsity per training step; shaded: the warm-up window "
         "(`warmup_start_epoch` → `warmup_end_epoch`); dashed: the structured-masking step.",
         "",
-        literal.to_markdown(
-            Spans(
-                "Source: ",
-                join([source("sparsify", "train_log.jsonl"), source("mask", "train_log.jsonl")]),
-                ".",
-            )
-        ),
-        "",
     ]
+    if data.history.steps:
+        logs = [source("sparsify", "train_log.jsonl"), source("mask", "train_log.jsonl")]
+        out += [literal.to_markdown(Spans("Source: ", join(logs), ".")), ""]
     out += _section(
         "Kept structure",
         tables.structure_table(data.blocks),

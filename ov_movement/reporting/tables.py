@@ -9,7 +9,7 @@ from typing import Any
 
 from ov_movement.reporting import literal
 from ov_movement.reporting.collect import ReportData
-from ov_movement.reporting.literal import Code, Spans, join
+from ov_movement.reporting.literal import Code, Link, Spans, join
 from ov_movement.reporting.sources import BlockRow, LayerRow
 
 NA = "—"
@@ -23,6 +23,11 @@ class Table:
     title: str
     header: list[str]
     rows: list[list[str]]
+
+
+def source(stage: str, name: str) -> Link:
+    """A stage output, linked as the runner's views lay them out: report/ sits next to <stage>/."""
+    return Link(f"{stage}/{name}", f"../{stage}/{name}")
 
 
 def _num(value: Any, digits: int = 2, suffix: str = "") -> str:
@@ -104,15 +109,16 @@ def config_table(data: ReportData) -> Table:
 
 def accuracy_table(data: ReportData) -> Table:
     accuracy = (data.benchmark or {}).get("accuracy", {})
+    ir = source("benchmark", "benchmark.json")
     entries = [
-        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32"),
-        ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32"),
-        ("torch, sparse final (mask)", data.final_eval, "f32"),
-        ("dense IR (OpenVINO)", accuracy.get("dense"), None),
-        ("pruned IR (OpenVINO)", accuracy.get("pruned"), None),
+        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32", source("baseline", "eval.json")),
+        ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32", source("sparsify", "eval.json")),
+        ("torch, sparse final (mask)", data.final_eval, "f32", source("mask", "eval.json")),
+        ("dense IR (OpenVINO)", accuracy.get("dense"), None, ir),
+        ("pruned IR (OpenVINO)", accuracy.get("pruned"), None, ir),
     ]
     rows = []
-    for name, metrics, precision in entries:
+    for name, metrics, precision, origin in entries:
         if not metrics:
             continue
         agreement = metrics.get("agreement")
@@ -127,15 +133,20 @@ def accuracy_table(data: ReportData) -> Table:
                 str(metrics.get("samples", NA)),
                 agreement_text,
                 metrics.get("precision") or precision or NA,
+                origin,
             ]
         )
     # Question answering reports its exact match (answer start and end both right) as `accuracy`.
-    spans = any(metrics and "exact_match" in metrics for _, metrics, _ in entries)
-    return Table(
-        "Accuracy (eval split)",
-        ["model", "exact match" if spans else "accuracy", "F1", "samples", "same predictions", "precision"],
-        rows,
-    )
+    spans = any(metrics and "exact_match" in metrics for _, metrics, _, _ in entries)
+    header = [
+        "model",
+        "exact match" if spans else "accuracy",
+        "F1",
+        "samples",
+        "same predictions",
+        "precision",
+    ]
+    return Table("Accuracy (eval split)", [*header, "source"], rows)
 
 
 def structure_table(blocks: Sequence[BlockRow]) -> Table:
@@ -273,11 +284,13 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines)
 
 
+_LINK = re.compile(r"(?<!\\)\[(`+[^`].*?`+)\]\(<[^>]*>\)")  # literal.Link: a code span, linked
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def _unescape(cell: str) -> str:
-    """The text a Markdown viewer shows for a cell `to_markdown` wrote: code spans and escapes."""
+    """The text a Markdown viewer shows for a cell `to_markdown` wrote: links, code spans, escapes."""
+    cell = _LINK.sub(r"\1", cell)
     out, position = [], 0
     for match in re.finditer(r"(?<!\\)(`+)(.+?)(?<!`)\1(?!`)", cell):
         out.append(_ESCAPED.sub(r"\1", cell[position : match.start()]))
@@ -317,6 +330,7 @@ __all__ = [
     "machine_table",
     "parse_markdown_table",
     "size_table",
+    "source",
     "structure_table",
     "to_markdown",
 ]

@@ -53,7 +53,7 @@ def test_quiet_rounds_are_a_measurement():
     assert verdict.noisy is False and verdict.rounds == 3
     assert verdict.ratio_spread == pytest.approx(0.07 / 1.94)
     assert verdict.raw_spread == pytest.approx(0.3 / 5.2)  # pruned's medians move most
-    assert "within the 15% threshold" in verdict.reason and "advice" not in verdict.to_dict()
+    assert "within the 15% noise threshold" in verdict.reason and "advice" not in verdict.to_dict()
 
 
 def test_ratios_that_disagree_are_noise_with_advice():
@@ -62,7 +62,7 @@ def test_ratios_that_disagree_are_noise_with_advice():
     assert verdict.noisy is True
     assert verdict.ratio_spread == pytest.approx((3.94 - 1.31) / 3.83)
     entry = verdict.to_dict()
-    assert entry["noisy"] is True and "over the 15% threshold" in entry["reason"]
+    assert entry["noisy"] is True and "over the 15% noise threshold" in entry["reason"]
     assert "repeats" in entry["advice"] and "time_s" in entry["advice"] and "nthreads" in entry["advice"]
 
 
