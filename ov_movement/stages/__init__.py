@@ -63,8 +63,9 @@ STAGES: dict[str, StageSpec] = {
             name="report",
             run="ov_movement.stages.report:run",
             upstream=("benchmark", "baseline"),
-            # name and description are shown under the title: a new description re-renders it.
-            reads=("report", "name", "description"),
+            reads=("report",),
+            # Shown under the title: a new description re-renders the report.
+            reads_if_set=("name", "description"),
             description="report.md, tables and the sparsity-lifecycle plot",
         ),
     )
