@@ -62,7 +62,7 @@ def test_ratios_that_disagree_are_noise_with_advice():
     assert verdict.noisy is True
     assert verdict.ratio_spread == pytest.approx((3.94 - 1.31) / 3.83)
     entry = verdict.to_dict()
-    assert entry["noisy"] is True and "over the 15% noise threshold" in entry["reason"]
+    assert entry["noisy"] is True and "over the 10% noise threshold" in entry["reason"]
     assert "repeats" in entry["advice"] and "time_s" in entry["advice"] and "nthreads" in entry["advice"]
 
 

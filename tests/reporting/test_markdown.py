@@ -100,7 +100,7 @@ def test_benchmark_warnings_reach_the_headline(tmp_path):
 def test_noisy_speedup_is_reported_as_noise_not_as_a_figure(tmp_path):
     data = collect(pipeline_config(), write_upstream(tmp_path))
     assert data.benchmark["speedup"]["pruned"]["noise"]["latency"]["noisy"] is False  # the fixture is quiet
-    assert "within the 15% noise threshold" in render_markdown(data).split("## Configuration")[0]
+    assert "within the 10% noise threshold" in render_markdown(data).split("## Configuration")[0]
     data.benchmark["speedup"]["pruned"]["latency"] = {"min": 1.31, "median": 3.83, "max": 3.94}
     data.benchmark["speedup"]["pruned"]["noise"]["latency"] = noise_verdict(
         [1.31, 3.83, 3.94], {"dense": [50.0, 52.0, 51.0]}
@@ -108,7 +108,7 @@ def test_noisy_speedup_is_reported_as_noise_not_as_a_figure(tmp_path):
     headline = render_markdown(data).split("## Configuration")[0]
     assert "**Noisy benchmark:**" in headline and "3.83" not in headline
     assert "ranged 1.31x to 3.94x" in headline and "ratios spread 69%" in headline
-    assert "over the 15% noise threshold" in headline
+    assert "over the 10% noise threshold" in headline
     assert "benchmark.repeats" in headline and "nthreads" in headline
 
 
