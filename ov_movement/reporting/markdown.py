@@ -114,20 +114,17 @@ def provenance_table(data: ReportData) -> tables.Table:
     rows = []
     for stage, origin in data.provenance.items():
         versions = ", ".join(f"{name} {version}" for name, version in sorted(origin.versions.items()))
-        rows.append(
-            [stage, Code(origin.fingerprint[:16]), origin.created or tables.NA, versions or tables.NA]
-        )
+        rows.append([stage, Code(origin.fingerprint), origin.created or tables.NA, versions or tables.NA])
     return tables.Table("Provenance", ["stage", "fingerprint", "created (UTC)", "library versions"], rows)
 
 
 def _title_block(data: ReportData) -> list[str]:
+    """The title, then the pipeline's own words about itself: description and name."""
     out = [f"# {literal.escape(data.title)}", ""]
-    config = data.config
-    about = [Spans("Pipeline ", Code(config.name))] if config.name else []
-    if config.description:
-        out += [literal.escape_block(config.description), ""]
-    if about:
-        out += [literal.to_markdown(about[0]) + ".", ""]
+    if data.config.description:
+        out += [literal.escape_block(data.config.description), ""]
+    if data.config.name:
+        out += [literal.to_markdown(Spans("Pipeline ", Code(data.config.name), ".")), ""]
     return out
 
 

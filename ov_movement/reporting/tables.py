@@ -212,6 +212,8 @@ def benchmark_table(benchmark: Mapping[str, Any] | None) -> Table:
         for name, model in benchmark.get("models", {}).items():
             latency = model.get("latency_median_ms", {})
             speedup = speedups.get(name, {}).get("latency")
+            verdict = speedups.get(name, {}).get("noise", {}).get("latency") or {}
+            noisy = " (noisy)" if verdict.get("noisy") else ""  # the headline says why
             rows.append(
                 [
                     name,
@@ -219,7 +221,7 @@ def benchmark_table(benchmark: Mapping[str, Any] | None) -> Table:
                     _num(latency.get("median"), 3),
                     f"{_num(latency.get('min'), 3)} – {_num(latency.get('max'), 3)}",
                     _num(model.get("throughput_fps", {}).get("median"), 1),
-                    "1 (baseline)" if name == benchmark.get("baseline") else _spread(speedup, 2, "x"),
+                    "1 (baseline)" if name == benchmark.get("baseline") else _spread(speedup, 2, "x") + noisy,
                     _num(bound, 2, "x") if name == "pruned" else NA,
                 ]
             )

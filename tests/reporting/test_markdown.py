@@ -110,6 +110,8 @@ def test_noisy_speedup_is_reported_as_noise_not_as_a_figure(tmp_path):
     assert "ranged 1.31x to 3.94x" in headline and "ratios spread 69%" in headline
     assert "over the 10% noise threshold" in headline
     assert "benchmark.repeats" in headline and "nthreads" in headline
+    rows = {row["model"]: row for row in parse_markdown_table(section(render_markdown(data), "Benchmark"))}
+    assert rows["pruned"]["speedup vs dense (min / median / max)"] == "1.31x / 3.83x / 3.94x (noisy)"
 
 
 def test_every_section_names_the_stage_output_its_numbers_come_from(markdown):
@@ -148,6 +150,6 @@ def test_provenance_lists_fingerprints_and_versions_from_the_manifests(tmp_path)
         )
     }
     assert set(rows) == {"mask", "benchmark"}  # the other fixture stages have no manifest
-    assert rows["mask"]["fingerprint"] == "a" * 16
+    assert rows["mask"]["fingerprint"] == "a" * 64
     assert rows["benchmark"]["library versions"] == "nncf 2.19.0, openvino 2026.4.1"
     assert rows["benchmark"]["created (UTC)"] == "2026-11-30T17:00:00Z"
