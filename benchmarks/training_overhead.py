@@ -121,6 +121,8 @@ def main() -> int:
 
         time_ratio = [p["movement"][0] / p["plain"][0] for p in rows]
         memory_ratio = [p["movement"][1] / p["plain"][1] for p in rows]
+        raw = {label: [p[label][0] for p in rows] for label in ("plain", "movement")}
+        verdict = noise_verdict(time_ratio, raw, args.noise_threshold)
         from ov_movement.benchmarking.machine import machine_info
 
         machine = machine_info()
@@ -130,13 +132,12 @@ def main() -> int:
             plain = statistics.median(p["plain"][index] for p in rows) * scale
             movement = statistics.median(p["movement"][index] for p in rows) * scale
             ratios = time_ratio if index == 0 else memory_ratio
+            figure = "NOISY" if index == 0 and verdict.noisy else f"{statistics.median(ratios):.2f}x"
             print(
                 f"  {label:<14} plain {plain:8.1f} {unit}  movement {movement:8.1f} {unit}  "
-                f"ratio {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
+                f"ratio {figure} [{min(ratios):.2f}-{max(ratios):.2f}]"
             )
         print("  target: time-per-step ratio <= 1.60")
-        raw = {label: [p[label][0] for p in rows] for label in ("plain", "movement")}
-        verdict = noise_verdict(time_ratio, raw, args.noise_threshold)
         if verdict.noisy:
             print(
                 f"\nNOISY: the time-per-step ratio is not a measurement: {verdict.reason}.\n"
