@@ -25,8 +25,6 @@ from ov_movement.config.load import load_pipeline
 from ov_movement.runner.execute import run_pipeline
 from tests.conftest import TINY_PIPELINE
 
-pytestmark = pytest.mark.slow
-
 ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # After the load event, record each image's decoded width where --dump-dom will serialise it.
@@ -108,6 +106,7 @@ def tiny_report(tiny_pipeline) -> Path:
     return workdir / "tiny-bert"
 
 
+@pytest.mark.slow
 def test_report_html_in_chromium_shows_exact_scopes_numbers_and_images(tiny_report, tmp_path):
     browser = chromium()
     html = (tiny_report / "report" / "report.html").read_text(encoding="utf-8")
@@ -146,3 +145,12 @@ def test_report_html_in_chromium_shows_exact_scopes_numbers_and_images(tiny_repo
         browser, tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1200,4000", report_url
     )
     assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch, ci):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", ci)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome, match="apt-get install chromium"):
+        chromium()
