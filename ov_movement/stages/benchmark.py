@@ -97,7 +97,7 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
     if pruned:
         for key, value in pruned["latency"].items():
             metrics[f"speedup_{key}"] = value
-        metrics["speedup_noisy"] = pruned["noise"]["latency"]["noisy"]
+        metrics["speedup_noisy"] = pruned.get("noise", {}).get("latency", {}).get("noisy")
     if summary.get("flop_bound_speedup") is not None:
         metrics["flop_bound_speedup"] = summary["flop_bound_speedup"]
     for name, entry in summary.get("accuracy", {}).items():
@@ -112,7 +112,7 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
 def _summary_line(summary: dict[str, Any]) -> str:
     parts = []
     pruned = summary["speedup"].get("pruned")
-    verdict = pruned["noise"]["latency"] if pruned else {}
+    verdict = (pruned or {}).get("noise", {}).get("latency", {})
     if verdict.get("noisy"):
         s = pruned["latency"]
         parts.append(
