@@ -97,6 +97,7 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
     if pruned:
         for key, value in pruned["latency"].items():
             metrics[f"speedup_{key}"] = value
+        metrics["speedup_noisy"] = pruned.get("noise", {}).get("latency", {}).get("noisy")
     if summary.get("flop_bound_speedup") is not None:
         metrics["flop_bound_speedup"] = summary["flop_bound_speedup"]
     for name, entry in summary.get("accuracy", {}).items():
@@ -111,7 +112,14 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
 def _summary_line(summary: dict[str, Any]) -> str:
     parts = []
     pruned = summary["speedup"].get("pruned")
-    if pruned:
+    verdict = (pruned or {}).get("noise", {}).get("latency", {})
+    if verdict.get("noisy"):
+        s = pruned["latency"]
+        parts.append(
+            f"NOISY pruned/dense speedup, rounds {s['min']:.2f}x-{s['max']:.2f}x ({verdict['reason']}): "
+            f"{verdict['advice']}"
+        )
+    elif pruned:
         s = pruned["latency"]
         bound = summary.get("flop_bound_speedup")
         parts.append(
@@ -145,7 +153,7 @@ def run(ctx: StageContext) -> StageResult:
     summary: dict[str, Any] = {
         "settings": {**settings.__dict__, "repeats": config.repeats, "models": list(paths)},
         "machine": machine_info(),
-        **summarize(runs, baseline="dense"),
+        **summarize(runs, baseline="dense", noise_threshold=config.noise_threshold),
         "flop_bound_speedup": _flop_bound(ctx),
     }
     mismatch = shape_mismatch({name: model["input_shape"] for name, model in summary["models"].items()})
