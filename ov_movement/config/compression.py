@@ -27,12 +27,14 @@ from pydantic import (
 )
 
 from ov_movement.config.base import (
+    MAX_EPOCHS,
     Integer,
     NonNegativeNumber,
     Number,
     PositiveInteger,
     PositiveNumber,
     StrictModel,
+    number,
     problem,
     raise_collected,
     rule_error,
@@ -67,6 +69,7 @@ def _optional(annotation: Any, schema: dict[str, Any]) -> Any:
 
 
 _SCOPES_SCHEMA = {"type": ["array", "string"], "items": {"type": "string"}}
+_Epoch = number(ge=0, le=MAX_EPOCHS)  # training.epochs has the same bound
 _OptionalNumber = _optional(Number, {"type": "number"})
 _OptionalPositiveNumber = _optional(PositiveNumber, {"type": "number", "exclusiveMinimum": 0})
 _OptionalSteps = _optional(PositiveInteger, {"type": "integer", "exclusiveMinimum": 0})
@@ -101,10 +104,10 @@ class _NncfModel(StrictModel):
 class MovementSparsityParams(_NncfModel):
     """`compression.params`: the warm-up schedule (unknown keys are errors, as in NNCF)."""
 
-    warmup_start_epoch: NonNegativeNumber = Field(
+    warmup_start_epoch: _Epoch = Field(
         description="First epoch of the warm-up (inclusive, zero-based). Epochs may be fractional."
     )
-    warmup_end_epoch: Number = Field(
+    warmup_end_epoch: _Epoch = Field(
         description="End of the warm-up (exclusive): weights are sparsified gradually for epochs "
         "`start <= epoch < end`. Must be greater than `warmup_start_epoch`."
     )
