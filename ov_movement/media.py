@@ -203,7 +203,9 @@ class ImageClassificationTask(_ArrayTask):
     def auto_model_class(self) -> Any:
         return ImageClassificationAuto()
 
-    def load_processor(self, path: Path | None, hf_config: Any = None) -> ImageProcessor:
+    def load_processor(
+        self, path: Path | None, hf_config: Any = None, *, trust_remote_code: bool = False
+    ) -> ImageProcessor:  # reads preprocessor_config.json itself: never runs code
         if hf_config is None:
             raise StageError("image-classification needs the model config to size its images")
         return ImageProcessor.for_model(hf_config, path)
@@ -228,7 +230,9 @@ class AudioClassificationTask(_ArrayTask):
 
         return AutoModelForAudioClassification
 
-    def load_processor(self, path: Path | None, hf_config: Any = None) -> AudioProcessor:
+    def load_processor(
+        self, path: Path | None, hf_config: Any = None, *, trust_remote_code: bool = False
+    ) -> AudioProcessor:  # reads preprocessor_config.json itself: never runs code
         return AudioProcessor.for_model(hf_config, path)
 
     def nncf_input_info(
@@ -301,8 +305,10 @@ class ImageClassificationAuto:
 
             vision = clip_vision_config(config)
             kwargs.pop("ignore_mismatched_sizes", None)
-            tower = CLIPVisionModelWithProjection.from_pretrained(path, config=vision, **kwargs)
-            return CLIPVisionClassifier(vision, backbone=tower)
+            loaded = CLIPVisionModelWithProjection.from_pretrained(path, config=vision, **kwargs)
+            if kwargs.get("output_loading_info"):  # (model, loading info), as transformers returns it
+                return CLIPVisionClassifier(vision, backbone=loaded[0]), loaded[1]
+            return CLIPVisionClassifier(vision, backbone=loaded)
         from transformers import AutoModelForImageClassification
 
         return AutoModelForImageClassification.from_pretrained(path, config=config, **kwargs)

@@ -9,7 +9,10 @@ must equal the node name.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import signal
+import threading
+import time
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Discriminator, Tag
@@ -28,6 +31,61 @@ def matches(node_name: str, pattern: str) -> bool:
     if is_regex(pattern):
         return re.search(pattern.replace(REGEX_MARK, ""), node_name) is not None
     return node_name == pattern
+
+
+# Seconds one `{re}` pattern may take to search all node names of a model (a few thousand): a sane
+# pattern needs microseconds; one with catastrophic backtracking (`([A-Za-z]+)+\d$`) needs years.
+PATTERN_TIME_LIMIT_S = 2.0
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def searches_in_time(pattern: str, names: Sequence[str], limit_s: float = PATTERN_TIME_LIMIT_S) -> bool:
+    """Whether `re.search` of this `{re}` pattern finishes on every name within `limit_s` in total.
+
+    The check uses `re` itself, the engine NNCF matches with: the `regex` package finishes some
+    patterns quickly that send `re` into exponential backtracking, so it cannot vouch for them.
+    `re` cannot be given a timeout, but it does let signal handlers run while it backtracks, so in
+    the main thread an interval timer interrupts it. Elsewhere (no signals) the `regex` package's
+    timeout is the best available approximation."""
+    expression = pattern.replace(REGEX_MARK, "")
+    if threading.current_thread() is not threading.main_thread():
+        return _regex_in_time(expression, names, limit_s)
+
+    def expire(signum, frame):
+        raise _OutOfTime
+
+    previous_handler = signal.signal(signal.SIGALRM, expire)
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        compiled = re.compile(expression)
+        for name in names:
+            compiled.search(name)
+        return True
+    except _OutOfTime:
+        return False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_timer[0] > 0:  # someone else's timer was running: let it continue
+            signal.setitimer(signal.ITIMER_REAL, *previous_timer)
+
+
+def _regex_in_time(expression: str, names: Sequence[str], limit_s: float) -> bool:
+    import regex
+
+    deadline = time.monotonic() + limit_s
+    try:
+        compiled = regex.compile(expression)
+        for name in names:
+            compiled.search(name, timeout=max(deadline - time.monotonic(), 0.001))
+    except TimeoutError:
+        return False
+    except regex.error:  # accepted by `re` (checked at validation): nothing more to learn here
+        return True
+    return True
 
 
 def matches_any(node_name: str, patterns: str | Iterable[str] | None) -> bool:
@@ -70,4 +128,14 @@ Scopes = Annotated[
     Discriminator(_one_or_list),
 ]
 
-__all__ = ["REGEX_MARK", "ScopePattern", "Scopes", "as_list", "is_regex", "matches", "matches_any"]
+__all__ = [
+    "PATTERN_TIME_LIMIT_S",
+    "REGEX_MARK",
+    "ScopePattern",
+    "Scopes",
+    "as_list",
+    "is_regex",
+    "matches",
+    "matches_any",
+    "searches_in_time",
+]
