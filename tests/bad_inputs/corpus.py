@@ -774,6 +774,25 @@ def _remote_code(folder: Path) -> None:
     )
 
 
+def _wav(samples: int = 800) -> bytes:
+    """A valid 16 kHz mono 16-bit PCM WAV of silence."""
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(b"\0\0" * samples)
+    return buffer.getvalue()
+
+
+def _audio_with_processor_dir(raw: dict[str, Any]) -> None:
+    _audio_folder(raw)
+    raw["model"]["tokenizer"] = "pre"
+
+
 def _symlink(link: str, target: str) -> Callable[[Setting], None]:
     return lambda s: (s.case_dir / link).symlink_to(s.case_dir / target)
 
@@ -963,6 +982,16 @@ CASES += [
         edit=_audio_folder,
         files={"audio/a/1.wav": b"", "audio/b/1.wav": b""},
         prepare=_symlink("audio/b/2.wav", "gone.wav"),
+    ),
+    Case(
+        "preprocessor-config-boolean-as-text",
+        "model",
+        ("pre/preprocessor_config.json", "'do_normalize' must be true or false, got 'false'"),
+        edit=_audio_with_processor_dir,
+        files={
+            "pre/preprocessor_config.json": '{"sampling_rate": 16000, "do_normalize": "false"}',
+            **{f"audio/{c}/{i}.wav": _wav() for c in "ab" for i in range(3)},
+        },
     ),
     Case(
         "jsonl-text-is-an-object",
