@@ -137,10 +137,14 @@ def _parse_yaml(text: str) -> Any:
         raise ConfigError(f"syntax error{where}: {problem}") from None
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def check_size(document: Any) -> None:
     """Refuse a document nested deeper than MAX_DEPTH, holding more than MAX_VALUES values (counted
-    as expanded: a container shared through YAML aliases counts at every use) or an integer literal
-    longer than any setting takes."""
+    as expanded: a container shared through YAML aliases counts at every use), an integer literal
+    longer than any setting takes, or what JSON cannot hold (a key that is not a string, a YAML
+    `!!set`, `!!binary` or `!!timestamp` value): what passes is what the fingerprint can hash."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
 
@@ -151,6 +155,10 @@ def check_size(document: Any) -> None:
                 [ConfigIssue(where, f"{node!r}: no setting takes more than {MAX_DIGITS} digits")]
             )
         if not isinstance(node, dict | list):
+            if not isinstance(node, _JSON_SCALARS):  # a YAML tag such as !!set, !!binary, !!timestamp
+                raise ConfigError(
+                    [ConfigIssue(loc or "(top level)", f"a {type(node).__name__} is not a JSON value")]
+                )
             return 1
         if id(node) in sizes:
             return sizes[id(node)]
@@ -162,6 +170,15 @@ def check_size(document: Any) -> None:
         items = node.items() if isinstance(node, dict) else enumerate(node)
         total = 1
         for key, value in items:
+            if isinstance(node, dict) and not isinstance(key, str):
+                raise ConfigError(
+                    [
+                        ConfigIssue(
+                            loc or "(top level)",
+                            f"key {json.dumps(key)} must be a string (quote it: '{json.dumps(key)}')",
+                        )
+                    ]
+                )
             child = f"{loc}[{key}]" if isinstance(key, int) else (f"{loc}.{key}" if loc else str(key))
             total += walk(value, child, depth + 1)
         active.discard(id(node))

@@ -829,10 +829,23 @@ CASES += [
     Case(
         "yaml-billion-laughs-bare",
         "config",
-        ("line 7", "expands to more than 100,000 values"),
+        ("line 5", "expands to more than 100,000 values"),
         text=LAUGHING_YAML,
         command="validate",
         argv=("validate", "{config}"),
+    ),
+    Case(
+        "yaml-integer-key-in-model-config",
+        "config",
+        ("model.config.id2label", "key 0 must be a string"),
+        text="model:\n  config: {model_type: bert, id2label: {0: neg, 1: pos}}\n",
+    ),
+    Case(
+        "yaml-set-in-model-config",
+        "config",
+        ("model.config.extra", "a set is not a JSON value"),
+        text="model:\n  config: {model_type: bert, extra: !!set {a, b}}\n",
+        command="status",
     ),
     Case("yaml-alias-cycle", "config", ("line 1", "a cycle"), text="model: &m {config: *m}\n"),
     Case(

@@ -78,3 +78,14 @@ def test_integers_too_long_for_any_setting_are_named_not_converted(fmt):
     with pytest.raises(ConfigError, match=r"training\.seed: an integer of 5000 digits"):
         parse_document(text, fmt)
     assert repr(OversizedInteger(41)) == "an integer of 41 digits"
+
+
+def test_only_json_values_pass_whatever_the_yaml_tags():
+    with pytest.raises(
+        ConfigError, match=r"model\.config\.id2label: key 0 must be a string \(quote it: '0'\)"
+    ):
+        read("model:\n  config: {id2label: {0: neg}}\n")
+    with pytest.raises(ConfigError, match=r"model\.config: a set is not a JSON value"):
+        read("model:\n  config: !!set {a, b}\n")
+    with pytest.raises(ConfigError, match=r"model\.config\.d: a date is not a JSON value"):
+        read("model: {config: {d: !!timestamp 2024-01-01}}\n")
