@@ -243,7 +243,7 @@ def _records_to_rows(
     rows: list[_Row] = []
     spellings: list[tuple[Any, str]] = []
     for number, record in enumerate(records, 1):
-        at = f"{where}: example {number}" + (f" (line {lines[number - 1]})" if lines else "")
+        at = (f"{where}:{lines[number - 1]}" if lines else where) + f": example {number}"
         absent = [c for c in needed if c not in record]  # jsonl records need not share their keys
         if absent:
             raise StageError(f"{at} has no {', '.join(map(repr, absent))}")

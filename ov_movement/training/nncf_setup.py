@@ -307,7 +307,7 @@ def _preset_origin(config: Any, key: str) -> str:
 def _refuse_slow_patterns(section: dict[str, Any], base: str, names: Sequence[str]) -> None:
     """Every `{re}` pattern searched over the model's node names with a time limit, before NNCF
     (which has none) matches them: a pattern with catastrophic backtracking is named, not hung on."""
-    from ov_movement.config.scopes import PATTERN_TIME_LIMIT_S, is_regex, searches_in_time
+    from ov_movement.config.scopes import PATTERN_TIME_LIMIT_S, slow_patterns
 
     located = [
         (_scope_loc(f"{base}.{key}", section.get(key), index), pattern)
@@ -318,7 +318,8 @@ def _refuse_slow_patterns(section: dict[str, Any], base: str, names: Sequence[st
         raw = entry.get("target_scopes")
         loc = f"{base}.sparse_structure_by_scopes[{number}].target_scopes"
         located += [(_scope_loc(loc, raw, index), pattern) for index, pattern in enumerate(_patterns(raw))]
-    slow = [
+    slow = set(slow_patterns(list(dict.fromkeys(pattern for _, pattern in located)), names))
+    issues = [
         ConfigIssue(
             loc,
             f"{pattern!r} takes more than {PATTERN_TIME_LIMIT_S:g} s to search the model's "
@@ -326,10 +327,10 @@ def _refuse_slow_patterns(section: dict[str, Any], base: str, names: Sequence[st
             "repetition such as `(\\w+)+`); NNCF would hang on it: simplify the pattern",
         )
         for loc, pattern in located
-        if is_regex(pattern) and not searches_in_time(pattern, names)
+        if pattern in slow
     ]
-    if slow:
-        raise CompressionSetupError(slow)
+    if issues:
+        raise CompressionSetupError(issues)
 
 
 def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeReport:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from ov_movement.config.scopes import searches_in_time
+from ov_movement.config.scopes import searches_in_time, slow_patterns
 
 NAMES = [
     "BertForSequenceClassification/BertModel[bert]/BertEncoder[encoder]/ModuleList[layer]/BertLayer[0]/"
     "BertAttention[attention]/BertSelfAttention[self]/NNCFLinear[query]/linear_0"
 ] * 20
+CATASTROPHIC = "{re}([A-Za-z]+)+\\d$"  # `re` needs about 2**29 steps per name here
 
 
 def test_catastrophic_backtracking_is_detected_not_hung_on():
-    # `re` needs about 2**29 steps per name here; the limit interrupts it.
-    assert not searches_in_time("{re}([A-Za-z]+)+\\d$", NAMES, limit_s=0.2)
+    assert not searches_in_time(CATASTROPHIC, NAMES, limit_s=0.5)
+
+
+def test_each_slow_pattern_is_named_and_the_others_pass():
+    patterns = ["{re}.*BertAttention.*", CATASTROPHIC, "NNCFLinear[query]", "{re}.*LayerNorm.*"]
+    assert slow_patterns(patterns, NAMES, limit_s=0.5) == [CATASTROPHIC]
 
 
 def test_ordinary_patterns_pass():
     assert searches_in_time("{re}.*BertAttention.*", NAMES, limit_s=30)
-    assert searches_in_time("NNCFLinear[query]", NAMES, limit_s=30)  # not a regex: never searched
