@@ -5,6 +5,21 @@ columns), `hf_disk` (a `datasets.save_to_disk` directory; `datasets` imported on
 `synthetic` (a deterministic generated task for tests). Without `eval_path` the examples are split
 into train/eval by a stratified, seeded split, so the same config always yields the same split.
 
+Labels are compared by *name*, normalised once by `label_name` wherever they come from (a file's
+column, a folder's name, a dataset's ClassLabel): surrounding whitespace is dropped, text is put in
+Unicode NFC, and a label that reads as a number is written canonically (`1`, `1.0`, `01` and
+` 1 ` are the class `1`; `0.50` is `0.5`). So `sport` and `sport ` (or `café` typed on macOS and
+on Windows) are one class, and an eval file's label `1` is the class named `1` of the train
+labels, never the second train label. Differences that remain (`Sport` vs `sport`) are classes
+of their own. When two spellings became one class, a warning names them. A label that is
+empty, not finite, or not a string or number is an error naming the example.
+
+No example is dropped or changed silently: an empty or whitespace-only text, a text that is not a
+string (a JSON object in a jsonl `text`), a duplicate key in a jsonl record or a duplicate CSV
+column, a dangling symbolic link or an unreadable file in a class folder are errors naming the
+file (and line). Messages quote a file's content (e.g. a CSV header) only when the file is
+readable by everyone, so an error never shows part of a protected file.
+
 `load_eval_arrays` is the contract the export/convert/benchmark stages use: the eval split as
 int64 arrays padded to `data.max_seq_length`, keyed by the model's input names.
 """
@@ -15,8 +30,13 @@ import codecs
 import csv
 import json
 import logging
+import math
+import re
+import stat
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,14 +104,9 @@ class DataBundle:
 _Row = tuple[str, str | None, Any]
 
 
-def _read_text_folder(root: Path, encoding: str) -> tuple[list[_Row], list[str]]:
-    if not root.is_dir():
-        raise StageError(
-            f"data.path: {root} is not a directory (text_folder needs one sub-directory per class)"
-        )
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if len(classes) < 2:
-        raise StageError(f"data.path: {root} has {len(classes)} class sub-directories; need at least 2")
+def _read_text_folder(root: Path, encoding: str, where: str = "data.path") -> tuple[list[_Row], list[str]]:
+    from ov_movement.data_media import class_folder_files
+
     rows: list[_Row] = []
     latin1: list[str] = []
     undecodable: list[str] = []
@@ -99,16 +114,13 @@ def _read_text_folder(root: Path, encoding: str) -> tuple[list[_Row], list[str]]
         is_utf8 = codecs.lookup(encoding).name == "utf-8"
     except LookupError:
         raise ConfigError([ConfigIssue("data.encoding", f"unknown encoding {encoding!r}")]) from None
-    for name in classes:
-        files = sorted(
-            p
-            for p in (root / name).iterdir()
-            if p.is_file() and p.suffix == ".txt" and not p.name.startswith(".")
-        )
-        if not files:
-            raise StageError(f"data.path: class directory {root / name} holds no .txt files")
+    classes, files_by_class = class_folder_files(root, where, "text_folder", (".txt",))
+    for name, files in files_by_class:
         for file in files:
-            raw = file.read_bytes()
+            try:
+                raw = file.read_bytes()
+            except OSError as error:
+                raise StageError(f"{where}: cannot read {file}: {error.strerror or error}") from error
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError:
@@ -120,6 +132,11 @@ def _read_text_folder(root: Path, encoding: str) -> tuple[list[_Row], list[str]]
                 else:
                     undecodable.append(str(file.relative_to(root)))
                     text = raw.decode(encoding, errors="replace")
+            if not text.strip():
+                raise StageError(
+                    f"{where}: {file} is empty: every .txt file of a class folder is one example "
+                    "(remove the file or give it its text)"
+                )
             rows.append((text.strip(), None, name))
     if latin1:
         log.info("%d file(s) under %s are not UTF-8 (e.g. %s): read as latin-1", len(latin1), root, latin1[0])
@@ -134,16 +151,47 @@ def _read_text_folder(root: Path, encoding: str) -> tuple[list[_Row], list[str]]
     return rows, classes
 
 
-def _read_csv(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
+def quotable(path: Path) -> bool:
+    """Whether a message may quote this file's content: only when everyone may read the file."""
+    try:
+        return bool(path.stat().st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+def _read_csv(path: Path, cfg: DataConfig) -> tuple[list[dict[str, Any]], list[int], list[str]]:
+    """The rows, the line each row ends on, and the header's columns."""
     try:
         with path.open(newline="", encoding=cfg.encoding) as handle:
-            return list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            columns = list(reader.fieldnames or [])
+            repeated = sorted({c for c in columns if columns.count(c) > 1})
+            if repeated:
+                shown = f" {repeated}" if quotable(path) else ""
+                raise StageError(
+                    f"{path}:1: the header repeats column(s){shown}; a repeated column would silently "
+                    "replace the earlier one"
+                )
+            records, lines = [], []
+            for record in reader:
+                records.append(record)
+                lines.append(reader.line_num)
+            return records, lines, columns
     except UnicodeDecodeError as error:
         raise StageError(f"{path}: not valid {cfg.encoding} ({error}); set data.encoding") from error
 
 
-def _read_jsonl(path: Path, cfg: DataConfig) -> list[dict[str, Any]]:
-    return [record for _, record in read_jsonl_lines(path, cfg.encoding)]
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _DuplicateKey(key)
+        record[key] = value
+    return record
 
 
 def read_jsonl_lines(path: Path, encoding: str) -> list[tuple[int, dict[str, Any]]]:
@@ -154,37 +202,128 @@ def read_jsonl_lines(path: Path, encoding: str) -> list[tuple[int, dict[str, Any
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line, object_pairs_hook=_unique_keys)
+            except _DuplicateKey as error:
+                raise StageError(
+                    f"{path}:{number}: key {error.args[0]!r} appears twice in one record (JSON keeps the "
+                    "last one silently)"
+                ) from None
             except json.JSONDecodeError as error:
                 raise StageError(f"{path}:{number}: invalid JSON ({error.msg})") from error
+            except ValueError as error:  # e.g. an integer of more than 4300 digits
+                raise StageError(f"{path}:{number}: invalid JSON ({error})") from None
             if not isinstance(record, dict):
                 raise StageError(f"{path}:{number}: each line must be a JSON object")
             records.append((number, record))
     return records
 
 
+def _columns_message(path_or_where: str, missing: list[str], columns: list[str], show: bool) -> str:
+    listed = f"columns are {columns}" if show else f"{len(columns)} column(s), not shown"
+    return f"{path_or_where}: no column(s) {missing}; {listed} (set data.text_column / data.label_column)"
+
+
 def _records_to_rows(
-    records: Sequence[Any], cfg: DataConfig, where: str, columns: Iterable[str]
+    records: Sequence[Any],
+    cfg: DataConfig,
+    where: str,
+    columns: Iterable[str],
+    *,
+    lines: Sequence[int] | None = None,
+    show_columns: bool = True,
+    class_names: Sequence[str] | None = None,
 ) -> list[_Row]:
+    """Rows of (text, pair, label name). `lines`: the file line of each record, for messages;
+    `class_names`: a dataset's ClassLabel names, which its integer labels index."""
     columns = list(columns)
     needed = [cfg.text_column, cfg.label_column] + ([cfg.text_pair_column] if cfg.text_pair_column else [])
     missing = [c for c in needed if c not in columns]
     if missing:
-        raise StageError(
-            f"{where}: no column(s) {missing}; columns are {columns} (set data.text_column / data.label_column)"
-        )
+        raise StageError(_columns_message(where, missing, columns, show_columns))
     rows: list[_Row] = []
+    spellings: list[tuple[Any, str]] = []
     for number, record in enumerate(records, 1):
+        at = (f"{where}:{lines[number - 1]}" if lines else where) + f": example {number}"
         absent = [c for c in needed if c not in record]  # jsonl records need not share their keys
         if absent:
-            raise StageError(f"{where}: example {number} has no {', '.join(map(repr, absent))}")
+            raise StageError(f"{at} has no {', '.join(map(repr, absent))}")
         text = record[cfg.text_column]
         pair = record[cfg.text_pair_column] if cfg.text_pair_column else None
         label = record[cfg.label_column]
-        if text is None or label is None or label == "":
-            raise StageError(f"{where}: example {number} has an empty text or label")
-        rows.append((str(text), None if pair is None else str(pair), label))
+        if text is None or label is None or label == "" or (isinstance(text, str) and not text.strip()):
+            raise StageError(f"{at} has an empty text or label")
+        _check_text(text, cfg.text_column, at)
+        if pair is not None:
+            _check_text(pair, cfg.text_pair_column, at)
+        if class_names is not None and isinstance(label, int) and not isinstance(label, bool):
+            if not 0 <= label < len(class_names):
+                raise StageError(f"{at}: label {label} is outside the dataset's {len(class_names)} classes")
+            label = class_names[label]
+        name = label_name(label, f"{at}: {cfg.label_column!r}")
+        spellings.append((label, name))
+        rows.append((text, pair, name))
+    warn_merged_spellings(spellings, where)
     return rows
+
+
+def _check_text(value: Any, column: str, at: str) -> None:
+    if not isinstance(value, str):
+        raise StageError(
+            f"{at}: {column!r} must be a string, got {_kind(value)} (it would be trained on as its "
+            "Python spelling)"
+        )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+_NUMERIC = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def label_name(value: Any, where: str) -> str:
+    """The one spelling of a label: trimmed, Unicode NFC, numbers canonical (see the module doc)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(value):
+            raise StageError(f"{where}: label {value} is not a finite number")
+        return _canonical_number(repr(float(value)))
+    if not isinstance(value, str):
+        raise StageError(f"{where}: a label must be a string or a number, got {_kind(value)}")
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text:
+        raise StageError(f"{where}: the label is empty (only whitespace)")
+    return _canonical_number(text) if _NUMERIC.fullmatch(text) else text
+
+
+def _canonical_number(text: str) -> str:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    if abs(number.adjusted()) > 30:  # not a class number anyone writes: keep the spelling
+        return text
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+def _number_key(name: str) -> Decimal | None:
+    try:
+        return Decimal(name) if _NUMERIC.fullmatch(name) else None
+    except InvalidOperation:
+        return None
 
 
 def _load_hf_disk(path: Path) -> Any:
@@ -202,9 +341,16 @@ def _load_hf_disk(path: Path) -> Any:
 
 
 def _hf_rows(dataset: Any, cfg: DataConfig, where: str) -> tuple[list[_Row], list[str] | None]:
+    """Rows labelled by name: a ClassLabel's integers become its names (so another split with the
+    same names in another order still maps correctly)."""
     feature = dataset.features.get(cfg.label_column) if hasattr(dataset, "features") else None
-    names = list(feature.names) if getattr(feature, "names", None) else None
-    rows = _records_to_rows(list(dataset), cfg, where, dataset.column_names)
+    class_names = list(feature.names) if getattr(feature, "names", None) else None
+    rows = _records_to_rows(list(dataset), cfg, where, dataset.column_names, class_names=class_names)
+    names = (
+        [label_name(n, f"{where}: ClassLabel {cfg.label_column!r}") for n in class_names]
+        if class_names
+        else None
+    )
     return rows, names
 
 
@@ -237,61 +383,62 @@ def _synthetic_rows(cfg: DataConfig) -> tuple[list[_Row], list[str]]:
         words = list(rng.choice(_SYNTHETIC_FILLER, size=rng.randint(6, 14)))
         for keyword in rng.choice(topics[label], size=2, replace=False):
             words.insert(rng.randint(0, len(words) + 1), str(keyword))
-        rows.append((" ".join(words), None, label))
+        rows.append((" ".join(words), None, f"class_{label}"))
     return rows, [f"class_{i}" for i in range(num_labels)]
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-def _index_labels(raw: Sequence[Any], names: list[str] | None, where: str) -> tuple[list[int], list[str]]:
-    """Raw labels -> ids 0..K-1. Known names (folders, ClassLabel) win; else sorted unique values."""
-    if names is not None:
-        lookup = {name: i for i, name in enumerate(names)}
-        ids = []
-        for value in raw:
-            if (
-                isinstance(value, (int, np.integer))
-                and not isinstance(value, bool)
-                and 0 <= int(value) < len(names)
-            ):
-                ids.append(int(value))
-            elif str(value) in lookup:
-                ids.append(lookup[str(value)])
-            else:
-                raise StageError(f"{where}: label {value!r} is not one of {names}")
-        return ids, names
-    values = [_as_int(v) for v in raw]
-    if all(v is not None for v in values):
-        unique = sorted(set(values))
-        lookup = {v: i for i, v in enumerate(unique)}
-        return [lookup[v] for v in values], [str(v) for v in unique]
-    unique_names = sorted({str(v) for v in raw})
-    lookup = {v: i for i, v in enumerate(unique_names)}
-    return [lookup[str(v)] for v in raw], unique_names
+def _index_labels(
+    names_seen: Sequence[str], names: list[str] | None, where: str
+) -> tuple[list[int], list[str]]:
+    """Label names (already `label_name`d) -> ids 0..K-1. Known class names (folders, ClassLabel, the
+    train labels for an eval file) win; else the sorted unique names, numerically when all are numbers."""
+    if names is None:
+        unique = set(names_seen)
+        keys = {name: _number_key(name) for name in unique}
+        if all(key is not None for key in keys.values()):
+            names = sorted(unique, key=lambda name: keys[name])
+        else:
+            names = sorted(unique)
+    lookup = {name: i for i, name in enumerate(names)}
+    ids = []
+    for name in names_seen:
+        if name not in lookup:
+            raise StageError(f"{where}: label {name!r} is not one of {names}")
+        ids.append(lookup[name])
+    return ids, names
 
 
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
+def warn_merged_spellings(raw_labels: Iterable[tuple[Any, str]], where: str) -> None:
+    spellings: dict[str, set[str]] = {}
+    for raw, name in raw_labels:
+        spellings.setdefault(name, set()).add(raw if isinstance(raw, str) else repr(raw))
+    merged = {name: sorted(found) for name, found in spellings.items() if len(found) > 1}
+    for name, found in list(merged.items())[:5]:
+        log.warning(
+            "%s: labels %s are one class %r (labels are compared trimmed, in Unicode NFC, numbers by value)",
+            where,
+            ", ".join(map(repr, found)),
+            name,
+        )
 
 
 def _read_source(cfg: DataConfig, path: Path, where: str) -> tuple[list[_Row], list[str] | None]:
     if cfg.source == "text_folder":
-        return _read_text_folder(path, cfg.encoding)
+        return _read_text_folder(path, cfg.encoding, where)
     if not path.exists():
         raise StageError(f"{where}: {path} does not exist")
     if not path.is_file():
         raise StageError(f"{where}: {path} is not a file (data.source {cfg.source!r} reads one file)")
     try:
-        records = _read_csv(path, cfg) if cfg.source == "csv" else _read_jsonl(path, cfg)
+        if cfg.source == "csv":
+            records, lines, columns = _read_csv(path, cfg)
+        else:
+            numbered = read_jsonl_lines(path, cfg.encoding)
+            records, lines = [r for _, r in numbered], [n for n, _ in numbered]
+            columns = sorted(set().union(*(r.keys() for r in records))) if records else []
     except OSError as error:
         raise StageError(f"{where}: cannot read {path}: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
@@ -302,12 +449,8 @@ def _read_source(cfg: DataConfig, path: Path, where: str) -> tuple[list[_Row], l
         raise StageError(f"{where}: {path} is not valid CSV ({error})") from error
     except LookupError:  # an unknown data.encoding (the config check catches it first)
         raise ConfigError([ConfigIssue("data.encoding", f"unknown encoding {cfg.encoding!r}")]) from None
-    if cfg.source == "csv":
-        return _records_to_rows(records, cfg, str(path), records[0].keys() if records else []), None
-    if cfg.source == "jsonl":
-        columns = set().union(*(r.keys() for r in records)) if records else set()
-        return _records_to_rows(records, cfg, str(path), sorted(columns)), None
-    raise AssertionError(cfg.source)
+    rows = _records_to_rows(records, cfg, str(path), columns, lines=lines, show_columns=quotable(path))
+    return rows, None
 
 
 def stratified_split(labels: Sequence[int], eval_fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -518,6 +661,8 @@ __all__ = [
     "load_eval_arrays",
     "load_examples",
     "prepare_data",
+    "label_name",
+    "quotable",
     "read_jsonl_lines",
     "stratified_split",
 ]

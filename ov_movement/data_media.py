@@ -16,6 +16,7 @@ All generated data is deterministic for a given `data.seed`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ def _digits() -> tuple[Rows, list[str], list[np.ndarray]]:
         raise StageError("data.source 'digits' needs scikit-learn (pip install scikit-learn)") from None
     digits = load_digits()
     images = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)
-    labels = [int(t) for t in digits.target]
+    labels = [str(int(t)) for t in digits.target]
     return [("", None, label) for label in labels], [str(n) for n in digits.target_names], list(images)
 
 
@@ -59,7 +60,7 @@ def _synthetic_images(cfg: DataConfig) -> tuple[Rows, list[str], list[np.ndarray
         wave = np.sin(2 * np.pi * 4 * (x * np.cos(angle) + y * np.sin(angle)) + phase)
         image = 0.5 + 0.35 * wave + rng.normal(0, 0.15, size=(size, size))
         arrays.append(np.clip(image * 255, 0, 255).astype(np.uint8))
-        rows.append(("", None, label))
+        rows.append(("", None, f"class_{label}"))
     return rows, [f"class_{i}" for i in range(classes)], arrays
 
 
@@ -74,7 +75,7 @@ def _synthetic_audio(cfg: DataConfig) -> tuple[Rows, list[str], list[np.ndarray]
         clip = rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * frequency * t + rng.uniform(0, 2 * np.pi))
         clip = clip + rng.normal(0, 0.3, size=t.shape)
         arrays.append(clip.astype(np.float32))
-        rows.append(("", None, label))
+        rows.append(("", None, f"class_{label}"))
     return rows, [f"class_{i}" for i in range(classes)], arrays
 
 
@@ -120,25 +121,71 @@ def read_wav(file: Path, rate: int) -> np.ndarray:
     return samples.astype(np.float32)
 
 
+def _dangling(entry: Path, where: str) -> StageError:
+    return StageError(
+        f"{where}: {entry} is a symbolic link to {os.readlink(entry)!r}, which does not exist "
+        "(remove the link or restore its target)"
+    )
+
+
+def class_folder_files(
+    root: Path, where: str, source: str, suffixes: tuple[str, ...]
+) -> tuple[list[str], list[tuple[str, list[Path]]]]:
+    """`root/<class>/<file>`: the class names (label names, see data.label_name) and each class's
+    files with one of `suffixes` (any case), sorted. Hidden entries and other files are skipped;
+    a dangling symbolic link, a class without files or fewer than 2 classes are errors."""
+    from ov_movement.data import label_name, warn_merged_spellings
+
+    if not root.is_dir():
+        raise StageError(f"{where}: {root} is not a directory ({source} needs one sub-directory per class)")
+    try:
+        entries = sorted(e for e in root.iterdir() if not e.name.startswith("."))
+    except OSError as error:
+        raise StageError(f"{where}: cannot read {root}: {error.strerror or error}") from error
+    by_class: dict[str, list[Path]] = {}
+    spellings = []
+    for entry in entries:
+        if entry.is_symlink() and not entry.exists():
+            raise _dangling(entry, where)
+        if not entry.is_dir():
+            continue
+        name = label_name(entry.name, f"{where}: class directory {entry}")
+        spellings.append((entry.name, name))
+        by_class.setdefault(name, []).extend(_class_files(entry, where, suffixes))
+    warn_merged_spellings(spellings, where)
+    if len(by_class) < 2:
+        raise StageError(f"{where}: {root} has {len(by_class)} class sub-directories; need at least 2")
+    for name, files in by_class.items():
+        if not files:
+            raise StageError(f"{where}: class directory {root / name} holds no {'/'.join(suffixes)} files")
+    classes = sorted(by_class)
+    return classes, [(name, sorted(by_class[name])) for name in classes]
+
+
+def _class_files(directory: Path, where: str, suffixes: tuple[str, ...]) -> list[Path]:
+    try:
+        entries = sorted(e for e in directory.iterdir() if not e.name.startswith("."))
+    except OSError as error:
+        raise StageError(f"{where}: cannot read {directory}: {error.strerror or error}") from error
+    files = []
+    for entry in entries:
+        if entry.suffix.lower() not in suffixes:
+            continue
+        if entry.is_symlink() and not entry.exists():
+            raise _dangling(entry, where)
+        if entry.is_file():
+            files.append(entry)
+    return files
+
+
 def _class_folder(
     root: Path, where: str, source: str, suffixes: tuple[str, ...], read: Any
 ) -> tuple[Rows, list[str], list[np.ndarray]]:
     """`root/<class>/<file>` -> rows labelled by directory name, and each file read by `read`."""
-    if not root.is_dir():
-        raise StageError(f"{where}: {root} is not a directory ({source} needs one sub-directory per class)")
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if len(classes) < 2:
-        raise StageError(f"{where}: {root} has {len(classes)} class sub-directories; need at least 2")
+    classes, files_by_class = class_folder_files(root, where, source, suffixes)
     rows: Rows = []
     arrays: list[np.ndarray] = []
-    for name in classes:
-        files = sorted(
-            p
-            for p in (root / name).iterdir()
-            if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
-        )
-        if not files:
-            raise StageError(f"{where}: class directory {root / name} holds no {'/'.join(suffixes)} files")
+    for name, files in files_by_class:
         for file in files:
             try:
                 arrays.append(read(file))
@@ -175,6 +222,7 @@ __all__ = [
     "AUDIO_SUFFIXES",
     "FOLDER_SOURCES",
     "IMAGE_SUFFIXES",
+    "class_folder_files",
     "read_array_source",
     "read_wav",
 ]

@@ -35,13 +35,57 @@ CLIP_MODEL_TYPES = ("clip", "clip_vision_model")
 
 
 def _read_preprocessor(path: Path | None) -> dict[str, Any]:
+    """The directory's preprocessor_config.json, with the values this module reads type-checked
+    (a `"do_normalize": "false"` must not become True, nor a size "224px" a crash later)."""
     file = Path(path) / PREPROCESSOR_FILE if path is not None else None
     if file is None or not file.is_file():
         return {}
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
+        pre = json.loads(file.read_text(encoding="utf-8"), object_pairs_hook=_no_repeated_keys(file))
     except json.JSONDecodeError as error:
         raise StageError(f"{file}: invalid JSON ({error})") from error
+    if not isinstance(pre, dict):
+        raise StageError(f"{file}: must hold a JSON object")
+    for key, allowed, what in _PREPROCESSOR_TYPES:
+        if key in pre and pre[key] is not None and not _is(pre[key], allowed):
+            raise StageError(f"{file}: {key!r} must be {what}, got {pre[key]!r:.60}")
+    return pre
+
+
+def _is(value: Any, allowed: tuple[str, ...]) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    checks = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        "number": number,
+        "numbers": isinstance(value, list) and all(_is(v, ("number",)) for v in value),
+        "ints": isinstance(value, list) and all(_is(v, ("int",)) for v in value),
+        "sizes": isinstance(value, dict) and all(_is(v, ("int",)) for v in value.values()),
+    }
+    return any(checks[kind] for kind in allowed)
+
+
+# key -> accepted shapes, as the message words them
+_PREPROCESSOR_TYPES = (
+    ("do_normalize", ("bool",), "true or false"),
+    ("sampling_rate", ("int",), "a positive integer"),
+    ("padding_value", ("number",), "a number"),
+    ("image_mean", ("numbers",), "a list of numbers"),
+    ("image_std", ("numbers",), "a list of numbers"),
+    ("size", ("int", "ints", "sizes"), "a positive integer, [height, width] or {height, width}"),
+    ("crop_size", ("int", "ints", "sizes"), "a positive integer, [height, width] or {height, width}"),
+)
+
+
+def _no_repeated_keys(file: Path):
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise StageError(f"{file}: key(s) {repeated} given twice (JSON would keep the last silently)")
+        return dict(pairs)
+
+    return hook
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -203,7 +247,9 @@ class ImageClassificationTask(_ArrayTask):
     def auto_model_class(self) -> Any:
         return ImageClassificationAuto()
 
-    def load_processor(self, path: Path | None, hf_config: Any = None) -> ImageProcessor:
+    def load_processor(
+        self, path: Path | None, hf_config: Any = None, *, trust_remote_code: bool = False
+    ) -> ImageProcessor:  # reads preprocessor_config.json itself: never runs code
         if hf_config is None:
             raise StageError("image-classification needs the model config to size its images")
         return ImageProcessor.for_model(hf_config, path)
@@ -228,7 +274,9 @@ class AudioClassificationTask(_ArrayTask):
 
         return AutoModelForAudioClassification
 
-    def load_processor(self, path: Path | None, hf_config: Any = None) -> AudioProcessor:
+    def load_processor(
+        self, path: Path | None, hf_config: Any = None, *, trust_remote_code: bool = False
+    ) -> AudioProcessor:  # reads preprocessor_config.json itself: never runs code
         return AudioProcessor.for_model(hf_config, path)
 
     def nncf_input_info(
@@ -301,8 +349,10 @@ class ImageClassificationAuto:
 
             vision = clip_vision_config(config)
             kwargs.pop("ignore_mismatched_sizes", None)
-            tower = CLIPVisionModelWithProjection.from_pretrained(path, config=vision, **kwargs)
-            return CLIPVisionClassifier(vision, backbone=tower)
+            loaded = CLIPVisionModelWithProjection.from_pretrained(path, config=vision, **kwargs)
+            if kwargs.get("output_loading_info"):  # (model, loading info), as transformers returns it
+                return CLIPVisionClassifier(vision, backbone=loaded[0]), loaded[1]
+            return CLIPVisionClassifier(vision, backbone=loaded)
         from transformers import AutoModelForImageClassification
 
         return AutoModelForImageClassification.from_pretrained(path, config=config, **kwargs)

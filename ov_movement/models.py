@@ -6,6 +6,17 @@ image classification (ViT, Swin) and audio classification (Wav2Vec2) add one cla
 reuse the stages unchanged: `text-classification` here, `image-classification` and
 `audio-classification` in `ov_movement.media`, `question-answering` in `ov_movement.qa`.
 
+Every Hugging Face loader call of the package is in this module (`_hf_config`, `_load_processor`
+via the tasks' `load_processor`, `build_model`), so two rules hold everywhere:
+- **no code from model folders** unless `model.trust_remote_code: true`: `trust_remote_code` is
+  passed explicitly (False by default) to every config, tokenizer and model loader, and
+  transformers' refusal becomes a ConfigError naming that key (never the interactive
+  "Do you wish to run the custom code? [y/N]" prompt);
+- **the weights are what the directory holds**: a tensor missing from the weights or whose shape
+  differs from what config.json describes is a ConfigError naming the directory and the tensors;
+  only the task head (`classifier.*`, `qa_outputs.*`, ... everything outside the base model) may
+  be newly initialised, and that is logged ("newly initialised: classifier.weight, ...").
+
 Models are always built with **eager attention**: with `sdpa`, NNCF's structured-mask grouping
 silently finds no attention groups (DESIGN.md). Heavy libraries are imported inside functions so
 that importing this module stays cheap.
@@ -16,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import inspect
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +39,8 @@ from ov_movement.errors import ConfigError, ConfigIssue, StageError
 if TYPE_CHECKING:
     import numpy as np
     import torch
+
+log = logging.getLogger(__name__)
 
 PACKAGE_PREFIX = "package:"
 
@@ -70,7 +84,7 @@ class Task(Protocol):
 
     def auto_model_class(self) -> Any: ...
 
-    def load_processor(self, path: Path) -> Any: ...
+    def load_processor(self, path: Path, *, trust_remote_code: bool = False) -> Any: ...
 
     def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]: ...
 
@@ -104,11 +118,11 @@ class TextClassificationTask:
 
         return AutoModelForSequenceClassification
 
-    def load_processor(self, path: Path) -> Any:
+    def load_processor(self, path: Path, *, trust_remote_code: bool = False) -> Any:
         from transformers import AutoTokenizer
 
         with quiet_transformers():
-            return AutoTokenizer.from_pretrained(str(path))
+            return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
 
     def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]:
         accepted = set(inspect.signature(model_class.forward).parameters)
@@ -236,6 +250,17 @@ def _reading(loc: str, what: str, path: Path | None) -> Iterator[None]:
     except (ConfigError, StageError):
         raise
     except Exception as error:  # OSError, ValueError, AttributeError, json errors ...: all the files' fault
+        if "trust_remote_code" in str(error):
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        "model.trust_remote_code",
+                        f"{path} holds Python code that loading {what} would run (`auto_map` in its "
+                        "config); it is not run unless you set model.trust_remote_code: true (only for a "
+                        "directory you trust)",
+                    )
+                ]
+            ) from None
         reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
         raise StageError(f"{loc}: cannot load {what} from {path}: {reason}") from error
 
@@ -249,9 +274,11 @@ def _load_processor(config: ModelConfig, source: ModelSource) -> Any:
     if getattr(task, "processor_needs_model_config", False):  # images: size and channels of the model
         hf_config = _hf_config(config, source, None)
         with _reading(_processor_loc(config), "a pre-processor", source.processor_dir):
-            return task.load_processor(source.processor_dir, hf_config)
+            return task.load_processor(
+                source.processor_dir, hf_config, trust_remote_code=config.trust_remote_code
+            )
     with _reading(_processor_loc(config), "a tokenizer", source.processor_dir):
-        return task.load_processor(source.processor_dir)
+        return task.load_processor(source.processor_dir, trust_remote_code=config.trust_remote_code)
 
 
 def load_processor(config: ModelConfig, config_dir: Path) -> Any:
@@ -283,7 +310,7 @@ def _hf_config(config: ModelConfig, source: ModelSource, processor: Any) -> Any:
             )
         return hf_config
     with quiet_transformers(), _reading("model.name_or_path", "a model config", source.weights_dir):
-        return AutoConfig.from_pretrained(str(source.weights_dir))
+        return AutoConfig.from_pretrained(str(source.weights_dir), trust_remote_code=config.trust_remote_code)
 
 
 def model_class(config: ModelConfig, config_dir: Path, processor: Any | None = None) -> type:
@@ -349,15 +376,24 @@ def build_model(
     with quiet_transformers():
         if source.weights_dir is not None and load_weights:
             with _reading("model.name_or_path", "the model weights", source.weights_dir):
-                model = auto.from_pretrained(
+                model, loading = auto.from_pretrained(
                     str(source.weights_dir),
                     config=hf_config,
                     attn_implementation=config.attn_implementation,
-                    ignore_mismatched_sizes=True,  # a new head when num_labels differs
+                    trust_remote_code=config.trust_remote_code,
+                    # Loads a checkpoint whose head has another number of labels; every tensor this
+                    # lets through is checked below (only the head may be new).
+                    ignore_mismatched_sizes=True,
+                    output_loading_info=True,
                 )
+            check_loaded_weights(model, loading, source.weights_dir)
         else:
             try:
-                model = auto.from_config(hf_config, attn_implementation=config.attn_implementation)
+                model = auto.from_config(
+                    hf_config,
+                    attn_implementation=config.attn_implementation,
+                    trust_remote_code=config.trust_remote_code,
+                )
             except ValueError as error:  # e.g. hidden_size not a multiple of num_attention_heads
                 loc = "model.config" if source.inline_config is not None else "model.name_or_path"
                 raise ConfigError([ConfigIssue(loc, str(error).strip())]) from error
@@ -374,12 +410,88 @@ def build_model(
     return model
 
 
+def _hf_model(model: Any) -> Any:
+    """The Hugging Face model inside `model` (itself, or the one our task wrappers hold)."""
+    from transformers import PreTrainedModel
+
+    return next((m for m in model.modules() if isinstance(m, PreTrainedModel)), model)
+
+
+def _checkpoint_shapes(weights_dir: Path) -> dict[str, list[int]]:
+    """Tensor shapes recorded in the directory's model.safetensors header (empty if there is none)."""
+    file = weights_dir / "model.safetensors"
+    if not file.is_file():
+        return {}
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(file), framework="pt") as handle:
+            return {key: list(handle.get_slice(key).get_shape()) for key in handle.keys()}
+    except Exception:  # only used to enrich a message
+        return {}
+
+
+def _some(keys: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def check_loaded_weights(model: Any, loading: Mapping[str, Any], weights_dir: Path) -> None:
+    """Refuse a model whose pretrained part was not fully loaded from `weights_dir`.
+
+    `loading` is transformers' `output_loading_info`. A tensor is the task head's when it lies
+    outside the base model (`base_model_prefix`: `bert.*` is BERT, `classifier.*` the head); only
+    head tensors may be missing or of another shape (a new head, or another number of labels)."""
+    hf = _hf_model(model)
+    prefix = getattr(hf, "base_model_prefix", "")
+    base = getattr(hf, prefix, None) if prefix else None
+    has_base = base is not None and base is not hf
+
+    def is_head(key: str) -> bool:
+        return has_base and not key.startswith(prefix + ".")
+
+    missing = [k for k in loading.get("missing_keys", []) if not is_head(k)]
+    mismatched = [k for k in loading.get("mismatched_keys", []) if not is_head(k)]
+    problems = []
+    if mismatched:
+        ours = {key: list(value.shape) for key, value in hf.state_dict().items()}
+        stored = _checkpoint_shapes(weights_dir)
+        described = []
+        for key in mismatched:
+            found = stored.get(key) or stored.get(key.removeprefix(prefix + "."))
+            described.append(f"{key} (config.json: {ours.get(key)}, weights: {found or '?'})")
+        problems.append(
+            f"{len(mismatched)} tensor(s) have another shape than config.json says: {_some(described, 3)}"
+        )
+    if missing:
+        problems.append(f"{len(missing)} tensor(s) are missing from the weights: {_some(missing)}")
+    if problems:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    "model.name_or_path",
+                    f"{weights_dir}: the weights do not match the model config.json describes; "
+                    + "; ".join(problems)
+                    + ". Training would start from random values there: fix config.json or the weights",
+                )
+            ]
+        )
+    new = sorted(
+        k for k in [*loading.get("missing_keys", []), *loading.get("mismatched_keys", [])] if is_head(k)
+    )
+    if new:
+        # Expected (a new task, or another number of labels), but worth a line: it is the one part
+        # of the model that does not come from the directory.
+        log.warning("model.name_or_path: task head newly initialised: %s", ", ".join(new))
+
+
 __all__ = [
     "ModelSource",
     "TASKS",
     "Task",
     "TextClassificationTask",
     "build_model",
+    "check_loaded_weights",
     "classification_metrics",
     "get_task",
     "load_processor",

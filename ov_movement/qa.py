@@ -83,8 +83,8 @@ class QuestionAnsweringTask:
     def auto_model_class(self) -> Any:
         return QuestionAnsweringAuto()
 
-    def load_processor(self, path: Path) -> Any:
-        return self._text().load_processor(path)
+    def load_processor(self, path: Path, *, trust_remote_code: bool = False) -> Any:
+        return self._text().load_processor(path, trust_remote_code=trust_remote_code)
 
     def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]:
         # model_class is the HF `...ForQuestionAnswering` class: its forward says which inputs the
@@ -165,9 +165,10 @@ class QuestionAnsweringAuto:
 
         from ov_movement.heads import QuestionAnsweringModel
 
-        return QuestionAnsweringModel(
-            AutoModelForQuestionAnswering.from_pretrained(path, config=config, **kwargs)
-        )
+        loaded = AutoModelForQuestionAnswering.from_pretrained(path, config=config, **kwargs)
+        if kwargs.get("output_loading_info"):  # (model, loading info), as transformers returns it
+            return QuestionAnsweringModel(loaded[0]), loaded[1]
+        return QuestionAnsweringModel(loaded)
 
 
 __all__ = [

@@ -98,3 +98,71 @@ def test_load_eval_arrays_contract():
     limited, few = load_eval_arrays(config, Path("."), limit=3)
     assert few.tolist() == labels[:3].tolist()
     assert np.array_equal(limited["input_ids"], arrays["input_ids"][:3])
+
+
+# ---- labels by name, normalised once; nothing dropped or coerced silently ----------------------
+
+
+def test_label_spellings_of_one_class_become_one_class(tmp_path, caplog):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "café")
+    rows = [("a", "sport"), ("b", "sport "), ("c", " sport"), ("d", "café"), ("e", nfd), ("f", "café ")]
+    (tmp_path / "d.csv").write_text("text,label\n" + "".join(f"{t},{label}\n" for t, label in rows * 2))
+    with caplog.at_level("WARNING"):
+        data = load_examples(DataConfig(source="csv", path="d.csv", eval_fraction=0.5), tmp_path)
+    assert data.label_names == ["café", "sport"]
+    assert "'sport', 'sport ' are one class 'sport'" in caplog.text.replace("' sport', ", "")
+
+
+def test_numeric_labels_are_compared_by_value(tmp_path):
+    records = [
+        {"text": f"t{i}", "label": label} for i, label in enumerate([1, "1.0", " 1", 1.0, 10, "2", 2, "10"])
+    ]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    data = load_examples(DataConfig(source="jsonl", path="d.jsonl", eval_fraction=0.4), tmp_path)
+    assert data.label_names == ["1", "2", "10"]  # numerically sorted, one class per value
+
+
+def test_integer_eval_labels_are_names_not_indices(tmp_path):
+    train = [{"text": f"t{i}", "label": label} for i, label in enumerate([3, 7, 3, 7])]
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in train))
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "e", "label": 7}))
+    cfg = DataConfig(source="jsonl", path="train.jsonl", eval_path="eval.jsonl")
+    data = load_examples(cfg, tmp_path)
+    assert data.label_names == ["3", "7"] and data.eval[0].label == 1  # the class named 7
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "e", "label": 1}))
+    with pytest.raises(StageError, match=r"label '1' is not one of \['3', '7'\]"):  # was: index 1 -> '7'
+        load_examples(cfg, tmp_path)
+
+
+def test_text_folder_class_names_are_normalised_and_files_checked(tmp_path):
+    import unicodedata
+
+    for folder, name in (
+        (unicodedata.normalize("NFD", "café"), "1.txt"),
+        ("café", "2.txt"),
+        ("tea", "1.TXT"),
+    ):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(f"text of {name}")
+    (tmp_path / "tea" / "2.txt").write_text("more tea")
+    data = load_examples(DataConfig(source="text_folder", path=str(tmp_path), eval_fraction=0.5), tmp_path)
+    assert data.label_names == ["café", "tea"] and len(data.train) + len(data.eval) == 4
+    (tmp_path / "tea" / "3.txt").write_text("\n \n")
+    with pytest.raises(StageError, match="3.txt is empty"):
+        load_examples(DataConfig(source="text_folder", path=str(tmp_path)), tmp_path)
+
+
+def test_a_protected_files_header_is_not_quoted(tmp_path):
+    secret = "root:$6$salt$hash:19000:0:99999:7:::"
+    path = tmp_path / "shadow"
+    path.write_text(f"{secret}\nx\n")
+    path.chmod(0o600)
+    with pytest.raises(StageError) as caught:
+        load_examples(DataConfig(source="csv", path=str(path)), tmp_path)
+    assert str(path) in str(caught.value) and "1 column(s), not shown" in str(caught.value)
+    assert "root" not in str(caught.value).replace(str(tmp_path), "")
+    path.chmod(0o644)  # a file everyone may read: its columns help find a typo
+    with pytest.raises(StageError, match=r"columns are \['root"):
+        load_examples(DataConfig(source="csv", path=str(path)), tmp_path)

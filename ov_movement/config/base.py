@@ -57,6 +57,8 @@ def describe(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"the string {shown!r}"
     if isinstance(value, int | float):
+        return show(value)
+    if isinstance(value, OversizedInteger):
         return repr(value)
     if isinstance(value, dict):
         return "a mapping"
@@ -142,6 +144,39 @@ def _unknown_key_message(key: str, known: Iterable[str], rejected: dict[str, str
 
 
 # ---- value types -------------------------------------------------------------------------------
+#
+# Every number in a config is one of these two types: finite, bounded below where the field needs
+# it and *always* bounded above, so that no value that validates can overflow a C integer (seeds,
+# counts), hang a run (a sample count of 1e20) or crash a library (`benchmark_app -t inf`).
+
+MAX_COUNT = 10**9  # examples, steps, samples: far beyond a real run, far below an overflow
+MAX_NUMBER = 10**15  # the magnitude of a number no field sets more tightly
+MAX_SEED = 2**32 - 1  # numpy's RandomState and torch accept seeds in [0, 2**32)
+MAX_EPOCHS = 10_000
+MAX_BATCH = 65_536
+MAX_SEQ_LENGTH = 4096
+MAX_THREADS = 1024
+# Integers written with more digits than this are not turned into Python ints by the readers
+# (config/load.py): a 5000-digit integer would exceed Python's int/str conversion limit and crash
+# the first message that prints it.
+MAX_DIGITS = 40
+
+
+class OversizedInteger:
+    """An integer literal too long to be a value of any field, as the readers keep it: its digit count."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits} digits"
+
+
+def show(value: Any) -> str:
+    """A number as messages print it (an absurdly long integer by its length only)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
+        return f"an integer of {len(str(abs(value))) if abs(value) < 10**4000 else 'thousands of'} digits"
+    return repr(value) if isinstance(value, OversizedInteger) else str(value)
 
 
 def _number(value: Any) -> int | float:
@@ -149,9 +184,6 @@ def _number(value: Any) -> int | float:
         hint = ""
         if isinstance(value, str) and _looks_numeric(value):
             hint = " (write it without quotes)"
-            if "e" in value.lower() and "." not in value:
-                # YAML 1.1 reads `1e-2` (exponent, no dot) as text, not as a number.
-                hint = f" (YAML reads {value} as text: write {float(value)!r} or add a dot, as in 1.0e-2)"
         raise rule_error(f"must be a number, got {describe(value)}{hint}")
     if isinstance(value, float) and not math.isfinite(value):
         raise rule_error(f"must be a finite number, got {value}")
@@ -160,7 +192,7 @@ def _number(value: Any) -> int | float:
 
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
             raise rule_error(f"must be an integer, got {value} (write {int(value)})")
         raise rule_error(f"must be an integer, got {describe(value)}")
     return value
@@ -174,37 +206,68 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def _at_least(bound: float, strict: bool):
+def _bound(bound: float, kind: str):
+    words = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}[kind]
+    shown = f"{bound:g}" if isinstance(bound, float) and not float(bound).is_integer() else f"{int(bound)}"
+
     def check(value: int | float) -> int | float:
-        if value < bound or (strict and value == bound):
-            raise rule_error(f"must be {'greater than' if strict else 'at least'} {bound}, got {value}")
+        failed = {
+            "ge": value < bound,
+            "gt": value <= bound,
+            "le": value > bound,
+            "lt": value >= bound,
+        }[kind]
+        if failed:
+            raise rule_error(f"must be {words} {shown}, got {show(value)}")
         return value
 
     return AfterValidator(check)
 
 
-def _lower_bounds(json_type: str, ge: float | None, gt: float | None) -> tuple[list[Any], dict[str, Any]]:
-    """Validators and the JSON Schema for an optional inclusive / exclusive lower bound."""
+_SCHEMA_KEYS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _bounds(json_type: str, **bounds: float | None) -> tuple[list[Any], dict[str, Any]]:
+    """Validators and the JSON Schema for the given inclusive / exclusive bounds."""
     schema: dict[str, Any] = {"type": json_type}
     checks = []
-    if ge is not None:
-        schema["minimum"] = ge
-        checks.append(_at_least(ge, strict=False))
-    if gt is not None:
-        schema["exclusiveMinimum"] = gt
-        checks.append(_at_least(gt, strict=True))
+    for kind, bound in bounds.items():
+        if bound is not None:
+            schema[_SCHEMA_KEYS[kind]] = bound
+            checks.append(_bound(bound, kind))
     return checks, schema
 
 
-def number(*, ge: float | None = None, gt: float | None = None) -> Any:
-    """A JSON number (int or float, never bool or string), optionally bounded below."""
-    checks, schema = _lower_bounds("number", ge, gt)
-    return Annotated[int | float, PlainValidator(_number), *checks, WithJsonSchema(schema)]
+def _as_float(value: int | float) -> float:
+    return float(value)
 
 
-def integer(*, ge: int | None = None, gt: int | None = None) -> Any:
-    """A JSON integer (never bool or float), optionally bounded below."""
-    checks, schema = _lower_bounds("integer", ge, gt)
+def number(
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    real: bool = False,
+) -> Any:
+    """A finite JSON number (int or float, never bool or string) within bounds.
+
+    Without `le`/`lt` the magnitude is at most MAX_NUMBER; `real=True` stores integers as floats
+    (fields that were always floats keep dumping as floats)."""
+    if le is None and lt is None:
+        le = MAX_NUMBER
+    if ge is None and gt is None:
+        ge = -MAX_NUMBER
+    checks, schema = _bounds("number", ge=ge, gt=gt, le=le, lt=lt)
+    after = [AfterValidator(_as_float)] if real else []
+    return Annotated[int | float, PlainValidator(_number), *checks, *after, WithJsonSchema(schema)]
+
+
+def integer(*, ge: int | None = None, gt: int | None = None, le: int = MAX_COUNT) -> Any:
+    """A JSON integer (never bool or float) within bounds; at most MAX_COUNT unless `le` says."""
+    if ge is None and gt is None:
+        ge = -MAX_COUNT
+    checks, schema = _bounds("integer", ge=ge, gt=gt, le=le)
     return Annotated[int, PlainValidator(_integer), *checks, WithJsonSchema(schema)]
 
 
@@ -213,14 +276,25 @@ NonNegativeNumber = number(ge=0)
 PositiveNumber = number(gt=0)
 Integer = integer()
 PositiveInteger = integer(gt=0)
+Seed = integer(ge=0, le=MAX_SEED)
 
 __all__ = [
+    "MAX_BATCH",
+    "MAX_COUNT",
+    "MAX_DIGITS",
+    "MAX_EPOCHS",
+    "MAX_NUMBER",
+    "MAX_SEED",
+    "MAX_SEQ_LENGTH",
+    "MAX_THREADS",
     "RULE",
     "Integer",
     "NonNegativeNumber",
     "Number",
     "PositiveInteger",
+    "OversizedInteger",
     "PositiveNumber",
+    "Seed",
     "StrictModel",
     "describe",
     "integer",
@@ -228,4 +302,5 @@ __all__ = [
     "problem",
     "raise_collected",
     "rule_error",
+    "show",
 ]

@@ -27,12 +27,16 @@ from pydantic import (
 )
 
 from ov_movement.config.base import (
+    MAX_COUNT,
+    MAX_EPOCHS,
+    MAX_NUMBER,
     Integer,
     NonNegativeNumber,
     Number,
     PositiveInteger,
     PositiveNumber,
     StrictModel,
+    number,
     problem,
     raise_collected,
     rule_error,
@@ -67,12 +71,13 @@ def _optional(annotation: Any, schema: dict[str, Any]) -> Any:
 
 
 _SCOPES_SCHEMA = {"type": ["array", "string"], "items": {"type": "string"}}
-_OptionalNumber = _optional(Number, {"type": "number"})
-_OptionalPositiveNumber = _optional(PositiveNumber, {"type": "number", "exclusiveMinimum": 0})
-_OptionalSteps = _optional(PositiveInteger, {"type": "integer", "exclusiveMinimum": 0})
-_OptionalFactors = _optional(
-    list[PositiveInteger], {"type": "array", "items": {"type": "integer", "minimum": 1}}
-)
+_Epoch = number(ge=0, le=MAX_EPOCHS)  # training.epochs has the same bound
+_BOUNDED_NUMBER = {"type": "number", "maximum": MAX_NUMBER}  # the bounds of base.number()
+_BOUNDED_COUNT = {"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_COUNT}
+_OptionalNumber = _optional(Number, {**_BOUNDED_NUMBER, "minimum": -MAX_NUMBER})
+_OptionalPositiveNumber = _optional(PositiveNumber, {**_BOUNDED_NUMBER, "exclusiveMinimum": 0})
+_OptionalSteps = _optional(PositiveInteger, _BOUNDED_COUNT)
+_OptionalFactors = _optional(list[PositiveInteger], {"type": "array", "items": _BOUNDED_COUNT})
 _OptionalAxis = _optional(Integer, {"enum": [0, 1]})
 _OptionalScopes = _optional(Scopes, _SCOPES_SCHEMA)
 _OptionalBool = _optional(bool, {"type": "boolean"})
@@ -101,10 +106,10 @@ class _NncfModel(StrictModel):
 class MovementSparsityParams(_NncfModel):
     """`compression.params`: the warm-up schedule (unknown keys are errors, as in NNCF)."""
 
-    warmup_start_epoch: NonNegativeNumber = Field(
+    warmup_start_epoch: _Epoch = Field(
         description="First epoch of the warm-up (inclusive, zero-based). Epochs may be fractional."
     )
-    warmup_end_epoch: Number = Field(
+    warmup_end_epoch: _Epoch = Field(
         description="End of the warm-up (exclusive): weights are sparsified gradually for epochs "
         "`start <= epoch < end`. Must be greater than `warmup_start_epoch`."
     )
@@ -136,7 +141,8 @@ class MovementSparsityParams(_NncfModel):
     model_config = ConfigDict(
         json_schema_extra=lambda schema: schema["properties"].update(
             initial_importance_threshold={
-                "type": "number",
+                **_BOUNDED_NUMBER,
+                "minimum": -MAX_NUMBER,
                 "deprecated": True,
                 "description": "The documentation's spelling of `init_importance_threshold` (read as it).",
             }

@@ -32,6 +32,7 @@ def format_loc(loc: Sequence[str | int]) -> str:
 
 
 _MISSING = "missing (required)"
+_YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
 def _choices(expected: str) -> list[str]:
@@ -54,7 +55,10 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "string_type":
         return f"must be a string, got {got}"
     if kind == "bool_type":
-        return f"must be true or false, got {got}"
+        hint = ""
+        if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
+            hint = " (pipeline files are read as YAML 1.2, where yes/no/on/off are text: write true or false)"
+        return f"must be true or false, got {got}{hint}"
     if kind in ("int_type", "int_from_float"):
         return f"must be an integer, got {got}"
     if kind in ("float_type", "float_parsing"):

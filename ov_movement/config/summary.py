@@ -178,6 +178,14 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     )
     lines.append(
         (
+            "remote code",
+            "allowed (model.trust_remote_code: true): Python files in the model directory may run"
+            if model.trust_remote_code
+            else "off (model.trust_remote_code: false): a model directory that needs its own code is refused",
+        )
+    )
+    lines.append(
+        (
             "data",
             f"{config.data.source} {config.data.path or ''}".rstrip()
             + f", max_seq_length {config.data.max_seq_length}",

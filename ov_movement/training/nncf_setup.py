@@ -347,6 +347,35 @@ def written_loc(config: Any, key: str, rest: str = "") -> tuple[str, str]:
     return f"{base}.preset", f" ({value})"
 
 
+def _refuse_slow_patterns(section: dict[str, Any], base: str, names: Sequence[str]) -> None:
+    """Every `{re}` pattern searched over the model's node names with a time limit, before NNCF
+    (which has none) matches them: a pattern with catastrophic backtracking is named, not hung on."""
+    from ov_movement.config.scopes import PATTERN_TIME_LIMIT_S, slow_patterns
+
+    located = [
+        (_scope_loc(f"{base}.{key}", section.get(key), index), pattern)
+        for key in ("ignored_scopes", "target_scopes")
+        for index, pattern in enumerate(_patterns(section.get(key)))
+    ]
+    for number, entry in enumerate(section.get("sparse_structure_by_scopes", [])):
+        raw = entry.get("target_scopes")
+        loc = f"{base}.sparse_structure_by_scopes[{number}].target_scopes"
+        located += [(_scope_loc(loc, raw, index), pattern) for index, pattern in enumerate(_patterns(raw))]
+    slow = set(slow_patterns(list(dict.fromkeys(pattern for _, pattern in located)), names))
+    issues = [
+        ConfigIssue(
+            loc,
+            f"{pattern!r} takes more than {PATTERN_TIME_LIMIT_S:g} s to search the model's "
+            f"{len(names)} node names (catastrophic backtracking, e.g. a repeated group inside a "
+            "repetition such as `(\\w+)+`); NNCF would hang on it: simplify the pattern",
+        )
+        for loc, pattern in located
+        if pattern in slow
+    ]
+    if issues:
+        raise CompressionSetupError(issues)
+
+
 def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeReport:
     """Trace a copy of the model and check every scope pattern against the NNCF graph.
 
@@ -375,6 +404,7 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
         shape = tuple(int(d) for d in get_weight_shape_legacy(node.layer_attributes))
         return LayerInfo(node.node_name, module_names.get(module, "?"), shape)
 
+    _refuse_slow_patterns(section, base, all_names)
     issues: list[ConfigIssue] = []
     ignored = _patterns(section.get("ignored_scopes"))
     targets = _patterns(section.get("target_scopes"))

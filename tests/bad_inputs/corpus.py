@@ -702,6 +702,380 @@ CASES: list[Case] = [
 ]
 
 
+# --- inputs: silent changes, remote code, bounds, YAML (issue 15) ----------------------------------
+# Inputs that used to be changed without a word (weights, labels, files skipped), code run from a
+# model folder, values that validated and then crashed or hung, and YAML 1.1 habits.
+
+_LAUGHS_LEVELS = 6  # 10**6 values once the aliases are expanded; a few hundred bytes as written
+
+
+def _billion_laughs(raw: dict[str, Any]) -> None:
+    """Shared lists: yaml.safe_dump writes them as anchors and aliases (`&id001` ... `*id001`)."""
+    node: Any = ["lol"] * 10
+    for _ in range(_LAUGHS_LEVELS - 1):
+        node = [node] * 10
+    raw["model"]["config"]["laughs"] = node
+
+
+def _deep_model_config(depth: int) -> str:
+    raw = base_pipeline_dict()
+    nested: Any = 1
+    for _ in range(depth):
+        nested = {"a": nested}
+    raw["model"]["config"]["nested"] = nested
+    return json.dumps(raw)
+
+
+def base_pipeline_dict() -> dict[str, Any]:
+    from tests.bad_inputs.conftest import base_pipeline
+
+    return base_pipeline()
+
+
+def _tiny_model_dir(damage: Callable[[Path], None] | None = None) -> Callable[[Setting], None]:
+    """`model/`: TINY_BERT's base model saved with save_pretrained, then `damage`d."""
+
+    def prepare(s: Setting) -> None:
+        from transformers import BertConfig, BertModel
+
+        folder = s.case_dir / "model"
+        settings = {k: v for k, v in TINY_BERT.items() if k != "model_type"}
+        BertModel(BertConfig(**settings)).save_pretrained(folder)
+        if damage is not None:
+            damage(folder)
+
+    return prepare
+
+
+def _drop_layer_1(folder: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(folder / "model.safetensors")
+    kept = {key: value for key, value in weights.items() if "layer.1." not in key}
+    save_file(kept, folder / "model.safetensors", metadata={"format": "pt"})
+
+
+def _edit_config_json(**changes: Any) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**config, **changes}))
+
+    return damage
+
+
+def _remote_code(folder: Path) -> None:
+    """A model folder whose config names its own class: loading it would import this file."""
+    _edit_config_json(model_type="custom-bert", auto_map={"AutoConfig": "configuration_custom.CustomConfig"})(
+        folder
+    )
+    (folder / "configuration_custom.py").write_text(
+        "from pathlib import Path\nPath('pwned').touch()\n"
+        "from transformers import BertConfig\n\n\nclass CustomConfig(BertConfig):\n    model_type = 'custom-bert'\n"
+    )
+
+
+def _wav(samples: int = 800) -> bytes:
+    """A valid 16 kHz mono 16-bit PCM WAV of silence."""
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(b"\0\0" * samples)
+    return buffer.getvalue()
+
+
+def _audio_with_processor_dir(raw: dict[str, Any]) -> None:
+    _audio_folder(raw)
+    raw["model"]["tokenizer"] = "pre"
+
+
+def _symlink(link: str, target: str) -> Callable[[Setting], None]:
+    return lambda s: (s.case_dir / link).symlink_to(s.case_dir / target)
+
+
+TEXTS = {"texts/sport/1.txt": "the match", "texts/sport/2.txt": "the goal", "texts/tech/1.txt": "a phone"}
+TEXTS |= {"texts/tech/2.txt": "the internet"}
+LAUGHING_YAML = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]\n"
+    for previous, name in zip("abcdef", "bcdefg", strict=True)
+)
+
+CASES += [
+    # ---- YAML: duplicate keys, aliases, YAML 1.2 scalars ------------------------------------
+    Case(
+        "yaml-duplicate-section",
+        "config",
+        ("line 3", "duplicate key 'training' (first at line 1)"),
+        text="training:\n  epochs: 5\ntraining:\n  epochs: 6\n",
+    ),
+    Case(
+        "yaml-duplicate-nested-key",
+        "config",
+        ("line 3", "duplicate key 'batch_size'"),
+        text="training:\n  batch_size: 8\n  batch_size: 16\n",
+        command="status",
+    ),
+    Case(
+        "yaml-billion-laughs-in-model-config",
+        "config",
+        ("expands to more than 100,000 values",),
+        edit=_billion_laughs,
+        command="status",
+    ),
+    Case(
+        "yaml-billion-laughs-bare",
+        "config",
+        ("line 5", "expands to more than 100,000 values"),
+        text=LAUGHING_YAML,
+        command="validate",
+        argv=("validate", "{config}"),
+    ),
+    Case(
+        "yaml-integer-key-in-model-config",
+        "config",
+        ("model.config.id2label", "key 0 must be a string"),
+        text="model:\n  config: {model_type: bert, id2label: {0: neg, 1: pos}}\n",
+    ),
+    Case(
+        "yaml-set-in-model-config",
+        "config",
+        ("model.config.extra", "a set is not a JSON value"),
+        text="model:\n  config: {model_type: bert, extra: !!set {a, b}}\n",
+        command="status",
+    ),
+    Case("yaml-alias-cycle", "config", ("line 1", "a cycle"), text="model: &m {config: *m}\n"),
+    Case(
+        "yaml-yes-for-a-boolean",
+        "config",
+        ("report.html", "write true or false"),
+        edit={"report.html": "yes"},
+    ),
+    # ---- numbers that validated, then crashed or hung ---------------------------------------
+    Case(
+        "benchmark-time-infinite-yaml",
+        "config",
+        ("benchmark.time_s", "finite"),
+        text="benchmark:\n  time_s: .inf\n",
+    ),
+    Case(
+        "benchmark-time-infinite-json",
+        "config",
+        ("benchmark.time_s", "finite"),
+        text='{"benchmark": {"time_s": Infinity}}',
+        config_name="pipeline.json",
+    ),
+    Case(
+        "integer-of-5000-digits",
+        "config",
+        ("training.seed", "an integer of 5000 digits"),
+        text="training:\n  seed: " + "7" * 5000 + "\n",
+        command="status",
+    ),
+    Case(
+        "integer-of-5000-digits-json",
+        "config",
+        ("training.batch_size", "an integer of 5000 digits"),
+        text='{"training": {"batch_size": ' + "7" * 5000 + "}}",
+        config_name="pipeline.json",
+    ),
+    Case("seed-1e23", "config", ("training.seed", "must be an integer"), edit={"training.seed": 1e23}),
+    Case("seed-above-2-32", "config", ("training.seed", "at most 4294967295"), edit={"training.seed": 2**40}),
+    Case("negative-data-seed", "config", ("data.seed", "at least 0"), edit={"data.seed": -1}),
+    Case(
+        "warmup-end-1e308",
+        "config",
+        ("compression.params.warmup_end_epoch", "at most 10000"),
+        edit={"compression.params.warmup_end_epoch": 1e308},
+    ),
+    Case(
+        "synthetic-samples-1e20",
+        "config",
+        ("data.synthetic_samples", "at most 1000000"),
+        edit={"data.synthetic_samples": 10**20},
+    ),
+    Case(
+        "max-steps-per-epoch-huge",
+        "config",
+        ("training.max_steps_per_epoch", "at most 1000000000"),
+        edit={"training.max_steps_per_epoch": 10**30},
+    ),
+    Case(
+        "benchmark-time-a-year",
+        "config",
+        ("benchmark.time_s", "at most 86400"),
+        edit={"benchmark.time_s": 3.2e7},
+    ),
+    Case(
+        "model-config-integer-too-long",
+        "config",
+        ("model.config.vocab_size", "an integer of 50 digits"),
+        edit={"model.config.vocab_size": 10**49},
+    ),
+    Case(
+        "model-config-nested-300-deep",
+        "config",
+        ("model.config.nested.a.a", "nested more than 32 levels deep"),
+        text=_deep_model_config(300),
+        config_name="pipeline.json",
+        command="status",
+    ),
+    Case(
+        "scope-regex-catastrophic-backtracking",
+        "model",
+        ("compression.ignored_scopes[0]", "takes more than 2 s", "catastrophic backtracking"),
+        edit={"compression.ignored_scopes": ["{re}([A-Za-z]+)+\\d$"]},
+        args=("--until", "sparsify"),
+    ),
+    # ---- weights that do not fit, code from a model folder ------------------------------------
+    Case(
+        "model-weights-miss-a-layer",
+        "model",
+        ("model.name_or_path", "missing from the weights", "bert.encoder.layer.1."),
+        edit=LOCAL_MODEL,
+        prepare=_tiny_model_dir(_drop_layer_1),
+        args=("--until", "sparsify"),
+    ),
+    Case(
+        "model-config-json-sizes-differ-from-weights",
+        "model",
+        ("model.name_or_path", "another shape than config.json says", "intermediate.dense.weight"),
+        edit=LOCAL_MODEL,
+        prepare=_tiny_model_dir(_edit_config_json(intermediate_size=96)),
+        args=("--until", "sparsify"),
+    ),
+    Case(
+        "model-folder-with-custom-code",
+        "model",
+        ("model.trust_remote_code", "not run unless you set model.trust_remote_code: true"),
+        edit=LOCAL_MODEL,
+        prepare=_tiny_model_dir(_remote_code),
+        absent=("pwned",),
+    ),
+    # ---- data: nothing dropped, merged or coerced without a word -------------------------------
+    Case(
+        "text-folder-empty-txt",
+        "data",
+        ("data.path", "texts/tech/3.txt is empty"),
+        edit=folder_data(),
+        files={**TEXTS, "texts/tech/3.txt": " \n"},
+    ),
+    Case(
+        "text-folder-dangling-symlink",
+        "data",
+        ("data.path", "texts/sport/3.txt is a symbolic link", "does not exist"),
+        edit=folder_data(),
+        files=TEXTS,
+        prepare=_symlink("texts/sport/3.txt", "gone.txt"),
+    ),
+    Case(
+        "text-folder-dangling-class-directory",
+        "data",
+        ("data.path", "texts/politics is a symbolic link"),
+        edit=folder_data(),
+        files=TEXTS,
+        prepare=_symlink("texts/politics", "elsewhere"),
+    ),
+    Case(
+        "text-folder-unreadable-txt",
+        "data",
+        ("data.path", "cannot read", "texts/tech/2.txt", "Permission denied"),
+        edit=folder_data(),
+        files=TEXTS,
+        prepare=_unreadable("texts/tech/2.txt"),
+        skip=_if_root,
+    ),
+    Case(
+        "audio-folder-dangling-symlink",
+        "data",
+        ("data.path", "audio/b/2.wav is a symbolic link"),
+        edit=_audio_folder,
+        files={"audio/a/1.wav": b"", "audio/b/1.wav": b""},
+        prepare=_symlink("audio/b/2.wav", "gone.wav"),
+    ),
+    Case(
+        "preprocessor-config-boolean-as-text",
+        "model",
+        ("pre/preprocessor_config.json", "'do_normalize' must be true or false, got 'false'"),
+        edit=_audio_with_processor_dir,
+        files={
+            "pre/preprocessor_config.json": '{"sampling_rate": 16000, "do_normalize": "false"}',
+            **{f"audio/{c}/{i}.wav": _wav() for c in "ab" for i in range(3)},
+        },
+    ),
+    Case(
+        "jsonl-text-is-an-object",
+        "data",
+        ("data.jsonl:2: example 2", "'text' must be a string, got an object"),
+        edit=jsonl_data(),
+        files={"data.jsonl": '{"text": "a", "label": 0}\n{"text": {"body": "b"}, "label": 1}\n'},
+    ),
+    Case(
+        "jsonl-label-is-a-list",
+        "data",
+        ("data.jsonl:1: example 1", "a label must be a string or a number, got a list"),
+        edit=jsonl_data(),
+        files={"data.jsonl": '{"text": "a", "label": ["x"]}\n{"text": "b", "label": 1}\n'},
+    ),
+    Case(
+        "jsonl-label-not-finite",
+        "data",
+        ("data.jsonl:3: example 2", "label nan is not a finite number"),
+        edit=jsonl_data(),
+        files={"data.jsonl": '{"text": "a", "label": 0}\n\n{"text": "b", "label": NaN}\n'},
+    ),
+    Case(
+        "jsonl-duplicate-key",
+        "data",
+        ("data.jsonl:2", "key 'label' appears twice"),
+        edit=jsonl_data(),
+        files={"data.jsonl": '{"text": "a", "label": 0}\n{"text": "b", "label": 1, "label": 0}\n'},
+    ),
+    Case(
+        "qa-jsonl-duplicate-key",
+        "data",
+        ("data.path", "qa.jsonl:1", "key 'context' appears twice"),
+        edit={"model.task": "question-answering", "data.source": "jsonl", "data.path": "qa.jsonl"},
+        files={"qa.jsonl": '{"question": "q", "context": "a b", "context": "c d", "answer": "c"}\n'},
+    ),
+    Case(
+        "csv-duplicate-column",
+        "data",
+        ("data.csv:1", "the header repeats column(s) ['label']"),
+        edit=csv_data(),
+        files={"data.csv": "text,label,label\n" + "a b,sport,tech\nc d,tech,sport\n" * 4},
+    ),
+    Case(
+        "csv-label-only-whitespace",
+        "data",
+        ("data.csv:4: example 3", "the label is empty"),
+        edit=csv_data(),
+        files={"data.csv": "text,label\na,x\nb,y\nc,   \n"},
+    ),
+    Case(
+        "csv-text-only-whitespace",
+        "data",
+        ("data.csv:3: example 2", "empty text or label"),
+        edit=csv_data(),
+        files={"data.csv": 'text,label\na,x\n"  ",y\n'},
+    ),
+    Case(
+        "eval-integer-label-is-a-name-not-an-index",
+        "data",
+        ("data.eval_path", "label '0' is not one of ['business', 'sport']"),
+        edit={**jsonl_data(), "data.eval_path": "eval.jsonl"},
+        files={
+            "data.jsonl": '{"text": "the market", "label": "business"}\n{"text": "the match", "label": "sport"}\n',
+            # Read as an index, 0 used to become 'business' without a word.
+            "eval.jsonl": '{"text": "the shares", "label": 0}\n',
+        },
+    ),
+]
+
+
 # ---- nothing committed may change ------------------------------------------------------------------
 
 # Files the runner may rewrite without changing what is cached: the run lock (a pid) and the

@@ -198,11 +198,12 @@ INVALID = [
         "params.warmup_end_epoch",
     ),
     (
-        "yaml-exponent",
+        "yaml-yes-for-a-boolean",
         "compression:\n  algorithm: movement_sparsity\n  params:\n    warmup_start_epoch: 1\n"
-        "    warmup_end_epoch: 3\n    importance_regularization_factor: 5e-2\n",
+        "    warmup_end_epoch: 3\n    importance_regularization_factor: 5e-2\n"
+        "    enable_structured_masking: yes\n",
         "c.yaml",
-        "compression.params.importance_regularization_factor",
+        "compression.params.enable_structured_masking",
     ),
     ("syntax-json", '{\n  "compression": {\n    "params": {,}\n  }\n}\n', "c.json", "line 3"),
     ("syntax-yaml", "compression:\n  params: {warmup_start_epoch: 1\n", "c.yaml", "line 3"),

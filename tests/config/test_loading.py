@@ -121,12 +121,15 @@ def test_missing_file_hints_at_pipelines_dir(tmp_path, monkeypatch):
         load_pipeline("bert.json")
 
 
-def test_yaml_exponent_without_dot_gets_a_hint(write):
-    text = "compression:\n  params: {warmup_start_epoch: 1, warmup_end_epoch: 3, importance_regularization_factor: 1e-2}\n"
-    with pytest.raises(ConfigError) as caught:
-        load_pipeline(write(text, "c.yaml"))
-    assert "compression.params.importance_regularization_factor" in str(caught.value)
-    assert "1.0e-2" in str(caught.value)
+def test_yaml_exponent_without_dot_is_a_number(write):
+    """YAML 1.2: `1e-2` and `5e-5` are numbers (YAML 1.1, PyYAML's default, reads them as text)."""
+    text = (
+        "training: {learning_rate: 5e-5}\n"
+        "compression:\n  params: {warmup_start_epoch: 1, warmup_end_epoch: 3, importance_regularization_factor: 1e-2}\n"
+    )
+    config = load_pipeline(write(text, "c.yaml")).config
+    assert config.movement.params.importance_regularization_factor == 0.01
+    assert config.training.learning_rate == 5e-5
 
 
 def test_bare_section_problems_are_located_as_in_the_file(write):
