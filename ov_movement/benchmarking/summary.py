@@ -41,17 +41,29 @@ def summarize(runs: Iterable[RunResult], baseline: str = "dense") -> dict[str, A
         }
 
     speedup: dict[str, Any] = {}
-    base = by_model.get(baseline, {})
-    for name, repeats in by_model.items():
-        if name == baseline:
-            continue
-        paired = sorted(set(base) & set(repeats))  # only rounds where both ran
-        if not paired:
-            continue
-        latency = [base[r].latency_median_ms / repeats[r].latency_median_ms for r in paired]
-        throughput = [repeats[r].throughput_fps / base[r].throughput_fps for r in paired]
-        speedup[name] = {"latency": spread(latency), "throughput": spread(throughput), "pairs": len(paired)}
+    for name in by_model:
+        if name != baseline:
+            pair = _paired(by_model.get(baseline, {}), by_model[name])
+            if pair:
+                speedup[name] = pair
     return {"baseline": baseline, "models": models, "speedup": speedup}
 
 
-__all__ = ["spread", "summarize"]
+def paired_speedup(runs: Iterable[RunResult], baseline: str, model: str) -> dict[str, Any] | None:
+    """`model` over `baseline` round by round (as `summarize` does for its baseline); None if never paired."""
+    by_model: dict[str, dict[int, RunResult]] = {}
+    for run in runs:
+        by_model.setdefault(run.model, {})[run.repeat] = run
+    return _paired(by_model.get(baseline, {}), by_model.get(model, {}))
+
+
+def _paired(base: dict[int, RunResult], repeats: dict[int, RunResult]) -> dict[str, Any] | None:
+    paired = sorted(set(base) & set(repeats))  # only rounds where both ran
+    if not paired:
+        return None
+    latency = [base[r].latency_median_ms / repeats[r].latency_median_ms for r in paired]
+    throughput = [repeats[r].throughput_fps / base[r].throughput_fps for r in paired]
+    return {"latency": spread(latency), "throughput": spread(throughput), "pairs": len(paired)}
+
+
+__all__ = ["paired_speedup", "spread", "summarize"]
