@@ -18,7 +18,7 @@ class Variant:
     name: str
     stage: str  # the stage whose output directory holds the file
     file: str
-    label: str  # how reports name it
+    label: str  # how reports name it (the ONNX file runs on OpenVINO's ONNX frontend in benchmark_app)
     # Written whenever its stage runs; a missing file is then that stage's bug, not an absent option.
     always: bool = False
 
@@ -47,7 +47,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(DENSE_INT8, "quantize", "dense_int8.xml", "dense INT8 (PTQ)"),
         Variant(PRUNED_INT8, "quantize", "pruned_int8.xml", "pruned INT8 (PTQ)"),
         Variant(PRUNED_QAT, "convert", "pruned_qat.xml", "pruned INT8 (QAT)"),
-        Variant(ONNX, "export", "model.onnx", "ONNX Runtime", always=True),
+        Variant(ONNX, "export", "model.onnx", "sparse ONNX (OpenVINO)", always=True),
     )
 }
 

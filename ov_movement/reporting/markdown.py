@@ -6,16 +6,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from ov_movement import __version__
+from ov_movement.benchmarking.variants import label
 from ov_movement.reporting import tables
 from ov_movement.reporting.collect import ReportData
 
 LIFECYCLE_PNG = "sparsity_lifecycle.png"
 STRUCTURE_PNG = "kept_structure.png"
+VARIANTS_PNG = "accuracy_latency.png"
+
+
+def recommendation_lines(data: ReportData) -> list[str]:
+    """The recommended variant and why, then what pruning adds on top of INT8 (per-round ratios)."""
+    from ov_movement.reporting.variants import recommend, variant_rows
+
+    benchmark: Mapping[str, Any] = data.benchmark or {}
+    lines = []
+    chosen = recommend(variant_rows(benchmark), data.baseline_eval, data.config.report.max_accuracy_drop)
+    if chosen and chosen.variant:
+        lines.append(f"- **Recommended: {chosen.variant.label}**, {chosen.reason}.")
+    elif chosen:
+        lines.append(f"- **No variant recommended:** {chosen.reason}.")
+    versus = benchmark.get("speedup_vs_dense_int8", {})
+    for name, speedup in versus.items():
+        latency = speedup.get("latency", {})
+        lines.append(
+            f"- {label(name)} vs dense INT8 (PTQ): **{latency.get('median', 0):.2f}x** latency "
+            f"(min {latency.get('min', 0):.2f}x, max {latency.get('max', 0):.2f}x per interleaved round)."
+        )
+    return lines
 
 
 def headline(data: ReportData) -> list[str]:
     """One line per claim a user cares about: speed (with its bound), accuracy, size."""
-    lines = []
+    lines = recommendation_lines(data)
     benchmark: Mapping[str, Any] = data.benchmark or {}
     pruned = benchmark.get("speedup", {}).get("pruned", {}).get("latency")
     if pruned:
@@ -71,6 +94,17 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
     out = [f"# {data.title}", ""]
     out += headline(data) or ["_No results yet._"]
     out += [""]
+    out += _section("Model variants", tables.variants_table(data), "no benchmark results found")
+    if "variants" in images:
+        out += [f"![Accuracy vs latency of every model variant]({images['variants']})", ""]
+    out += [
+        "× dense FP32 = dense FP32 latency / variant latency within each interleaved round, median and "
+        f"range over the rounds. Recommended: the fastest variant at most "
+        f"{100 * data.config.report.max_accuracy_drop:.2f} points below the dense reference accuracy "
+        "(`report.max_accuracy_drop`); Pareto: no other variant is both faster and more accurate. "
+        "ONNX is timed but not evaluated.",
+        "",
+    ]
     out += _section("Configuration", tables.config_table(data), "")
     out += _section("Accuracy", tables.accuracy_table(data), "no evaluation results found")
     out += ["## Sparsity lifecycle", ""]
@@ -100,4 +134,11 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
     return "\n".join(out)
 
 
-__all__ = ["LIFECYCLE_PNG", "STRUCTURE_PNG", "headline", "render_markdown"]
+__all__ = [
+    "LIFECYCLE_PNG",
+    "STRUCTURE_PNG",
+    "VARIANTS_PNG",
+    "headline",
+    "recommendation_lines",
+    "render_markdown",
+]
