@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 LIFECYCLE_SIZE = (1000, 500)  # pixels
 STRUCTURE_SIZE = (1000, 450)
 VARIANTS_SIZE = (1000, 550)
+# Variants often share an accuracy (and nearly a latency): staggered labels stay readable.
+_LABEL_OFFSETS = (8, -16, 22, -30)
 _DPI = 100
 _STAGE_COLORS = {"sparsify": "#1f77b4", "mask": "#d62728"}
 
@@ -155,7 +157,7 @@ def plot_accuracy_latency(
     fig, ax = _figure(VARIANTS_SIZE)
     points = [r for r in rows if r.accuracy is not None and r.latency_ms is not None]
     chosen = recommendation.variant.name if recommendation and recommendation.variant else None
-    for row in points:
+    for index, row in enumerate(points):
         latency = row.latency or {}
         ax.errorbar(
             row.latency_ms,
@@ -171,7 +173,11 @@ def plot_accuracy_latency(
         )
         text = row.label + (" (recommended)" if row.name == chosen else "")
         ax.annotate(
-            text, (row.latency_ms, 100 * row.accuracy), textcoords="offset points", xytext=(6, 6), fontsize=9
+            text,
+            (row.latency_ms, 100 * row.accuracy),
+            textcoords="offset points",
+            xytext=(6, _LABEL_OFFSETS[index % len(_LABEL_OFFSETS)]),
+            fontsize=9,
         )
     if len(front) > 1:
         ax.plot(
