@@ -33,7 +33,8 @@ def test_real_registry_staleness_rules(tmp_path):
     """The real stage specs: what each kind of edit invalidates (acceptance list of issue 3)."""
     assert _changed(tmp_path, benchmark__time_s=20) == ["benchmark", "report"]
     assert (
-        _changed(tmp_path, training__epochs=6) == "mask export convert quantize benchmark baseline report".split()
+        _changed(tmp_path, training__epochs=6)
+        == "mask export convert quantize benchmark baseline report".split()
     )
     # Quantization settings: the INT8 IRs change, so they are timed again; training and IRs stay.
     assert _changed(tmp_path, quantize__subset_size=64) == ["quantize", "benchmark", "report"]
