@@ -93,18 +93,19 @@ def _file_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
 
-def variant_entries(summary: dict[str, Any], paths: dict[str, Path]) -> dict[str, Any]:
-    """One entry per timed variant: what the report's variants table shows, with the speedup over
-    dense FP32 taken round by round (ratio per interleaved round, then min / median / max)."""
+def variant_entries(summary: dict[str, Any], sizes: dict[str, int]) -> dict[str, Any]:
+    """One entry per timed variant (`sizes`: name -> bytes on disk, in table order): what the report's
+    variants table shows, with the speedup over dense FP32 taken round by round (ratio per
+    interleaved round, then min / median / max)."""
     accuracy = summary.get("accuracy", {})
     entries = {}
-    for name, path in paths.items():
+    for name, size in sizes.items():
         variant = VARIANTS[name]
         model = summary["models"].get(name, {})
         entries[name] = {
             "label": variant.label,
             "file": f"{variant.stage}/{variant.file}",
-            "bin_bytes": _file_bytes(path),
+            "bin_bytes": size,
             "latency_ms": model.get("latency_median_ms"),
             "throughput_fps": model.get("throughput_fps"),
             "speedup": summary["speedup"].get(name) if name != REFERENCE else None,
@@ -224,7 +225,7 @@ def run(ctx: StageContext) -> StageResult:
         summary["speedup_vs_dense_int8"] = pairs
     if config.evaluate_accuracy and any(VARIANTS[name].is_ir for name in paths):
         summary["accuracy"] = _evaluate(ctx, paths)
-    summary["variants"] = variant_entries(summary, paths)
+    summary["variants"] = variant_entries(summary, {name: _file_bytes(path) for name, path in paths.items()})
     summary["runs"] = [r.to_dict() for r in runs]
     (ctx.output_dir / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n")
     return StageResult(metrics=_metrics(summary), summary=_summary_line(summary))
