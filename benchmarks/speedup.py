@@ -144,7 +144,7 @@ def time_models(
 
     def progress(run) -> None:
         print(
-            f"    {hint} b{batch} round {run.repeat + 1}/{repeats} {run.model:<12} "
+            f"    {hint} b{batch} round {run.repeat + 1}/{repeats} {run.model:<16} "
             f"{run.latency_median_ms:8.2f} ms  {run.throughput_fps:8.1f} samples/s",
             flush=True,
         )
