@@ -29,6 +29,10 @@ same bound at either precision.
 
 With --run DIR (a pipeline's result directory; default runs/bert when `make pipeline` has run),
 that run's convert/dense.xml and convert/pruned.xml are timed too, at the same settings.
+
+Noise: when the per-round speedups of a figure, or one IR's per-round medians, spread wider than
+--noise-threshold of their median (the pipeline's benchmark.noise_threshold), the figure is printed
+as NOISY instead, with what to change, and the script exits with status 3 (so `make bench` fails).
 """
 
 from __future__ import annotations
@@ -46,7 +50,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD, NOISE_ADVICE  # noqa: E402
+
 SEQ = 128
+NOISY_EXIT = 3  # distinct from a crash (1) and a usage error (2)
 
 
 def bert_base(seed: int):
@@ -171,6 +178,13 @@ def main() -> int:
         help="a pipeline result directory to time as well (default: runs/bert when it has IRs)",
     )
     parser.add_argument("--keep", type=Path, help="keep the IRs and benchmark_app logs here")
+    parser.add_argument(
+        "--noise-threshold",
+        type=float,
+        default=DEFAULT_NOISE_THRESHOLD,
+        help="largest accepted (max - min) / median of a figure's per-round speedups and of one IR's "
+        "per-round medians (default %(default)s, as benchmark.noise_threshold)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--no-int8", dest="int8", action="store_false", help="skip the INT8 (post-training quantized) rows"
@@ -248,10 +262,13 @@ def main() -> int:
         header = f"{'model':<16} {'FLOP bound':>10}  {'latency b1':>20} {'/bound':>6}  {'throughput b8':>20} {'/bound':>6}"
         print(header)
         print("-" * len(header))
+        noisy = []
         for name in models:
             if name in ("dense", "run-dense") or name in int8_models:
                 continue
-            _print_row(results, name, "run-dense" if name == "run-pruned" else "dense", bounds.get(name))
+            _print_row(
+                results, name, "run-dense" if name == "run-pruned" else "dense", bounds.get(name), args, noisy
+            )
         if int8_models:
             print(
                 "\nINT8 (NNCF post-training quantization): dense-int8 against dense FP32; "
@@ -260,7 +277,8 @@ def main() -> int:
             print(header)
             print("-" * len(header))
             for name in int8_models:
-                _print_row(results, name, "dense" if name == "dense-int8" else "dense-int8", bounds.get(name))
+                base = "dense" if name == "dense-int8" else "dense-int8"
+                _print_row(results, name, base, bounds.get(name), args, noisy)
         for name, text in masked.items():
             print(f"  {name}: {text}")
         print(
@@ -268,27 +286,41 @@ def main() -> int:
             if args.keep
             else f"total {time.perf_counter() - started:.0f} s"
         )
+        if noisy:
+            print(
+                f"\nNOISY: {len(noisy)} figure(s) are not measurements, the rounds disagree:\n  "
+                + "\n  ".join(noisy)
+                + f"\n{NOISE_ADVICE.capitalize()} (here: --repeats, --time).",
+                file=sys.stderr,
+            )
+            return NOISY_EXIT
         return 0
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _print_row(results: dict, name: str, base: str, bound: float | None) -> None:
+def _print_row(results: dict, name: str, base: str, bound: float | None, args, noisy: list[str]) -> None:
+    """One table row: FLOP bound, then per hint the speedup over `base` (or NOISY) and its share of the bound."""
     cells = [f"{name:<16} {bound:>9.2f}x" if bound else f"{name:<16} {'-':>10}"]
     for key, metric in ((("latency", 1), "latency"), (("throughput", 8), "throughput")):
-        speed = _speedup(results[key], name, base, metric)
-        ratio = f"{speed[0] / bound:>6.2f}" if bound else f"{'-':>6}"
-        cells.append(f" {speed[0]:>6.2f}x [{speed[1]:.2f}-{speed[2]:.2f}] {ratio}")
+        speed, verdict = _speedup(results[key], name, base, metric, args.noise_threshold)
+        if verdict.get("noisy"):
+            noisy.append(f"{name} {metric} b{key[1]}: {verdict['reason']}")
+            cells.append(f" {'NOISY':>6}  [{speed['min']:.2f}-{speed['max']:.2f}] {'-':>6}")
+        else:
+            ratio = f"{speed['median'] / bound:>6.2f}" if bound else f"{'-':>6}"
+            cells.append(f" {speed['median']:>6.2f}x [{speed['min']:.2f}-{speed['max']:.2f}] {ratio}")
     print(" ".join(cells))
 
 
-def _speedup(runs: list, name: str, base: str, metric: str) -> tuple[float, float, float]:
-    """Median, min and max over rounds of the per-round speedup of `name` over `base`."""
+def _speedup(runs: list, name: str, base: str, metric: str, threshold: float) -> tuple[dict, dict]:
+    """Median, min and max over rounds of the per-round speedup of `name` over `base`, and its noise
+    verdict (the pipeline's own summary: same ratios, same verdict)."""
     from ov_movement.benchmarking.summary import summarize
 
-    pair = summarize([r for r in runs if r.model in (name, base)], baseline=base)["speedup"][name][metric]
-    return pair["median"], pair["min"], pair["max"]
+    pair = summarize([r for r in runs if r.model in (name, base)], baseline=base, noise_threshold=threshold)
+    return pair["speedup"][name][metric], pair["speedup"][name]["noise"][metric]
 
 
 if __name__ == "__main__":

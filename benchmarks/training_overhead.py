@@ -15,6 +15,10 @@ batches, optimiser, learning rate and threads. Time per step is what the stages 
 steps only, without evaluation or start-up); peak memory is the process's peak resident set size
 (ru_maxrss from wait4), so it includes the libraries each side imports. The issue's target is a
 time-per-step ratio <= 1.6.
+
+Noise: when the per-pair time ratios, or one side's per-pair times, spread wider than
+--noise-threshold of their median, the ratio is printed as NOISY, with what to change, and the
+script exits with status 3 (so `make bench` fails).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+NOISY_EXIT = 3  # distinct from a crash (1) and a usage error (2)
 
 
 def derived_config(source: Path, out: Path, train_samples: int | None) -> dict:
@@ -77,9 +82,18 @@ def main() -> int:
         "--train-samples", type=int, default=160, help="data.max_train_samples (0: as configured)"
     )
     parser.add_argument("--repeats", type=int, default=2, help="alternating plain/movement pairs")
+    sys.path.insert(0, str(ROOT))
+    from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD, NOISE_ADVICE, noise_verdict
+
+    parser.add_argument(
+        "--noise-threshold",
+        type=float,
+        default=DEFAULT_NOISE_THRESHOLD,
+        help="largest accepted (max - min) / median of the per-pair time ratios and of one side's "
+        "per-pair times (default %(default)s, as benchmark.noise_threshold)",
+    )
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
     scratch = Path(tempfile.mkdtemp(prefix="ovm-train-overhead-"))
     try:
         # Keep relative data/model paths working: write the copy next to the original instead.
@@ -107,6 +121,8 @@ def main() -> int:
 
         time_ratio = [p["movement"][0] / p["plain"][0] for p in rows]
         memory_ratio = [p["movement"][1] / p["plain"][1] for p in rows]
+        raw = {label: [p[label][0] for p in rows] for label in ("plain", "movement")}
+        verdict = noise_verdict(time_ratio, raw, args.noise_threshold)
         from ov_movement.benchmarking.machine import machine_info
 
         machine = machine_info()
@@ -116,11 +132,19 @@ def main() -> int:
             plain = statistics.median(p["plain"][index] for p in rows) * scale
             movement = statistics.median(p["movement"][index] for p in rows) * scale
             ratios = time_ratio if index == 0 else memory_ratio
+            figure = "NOISY" if index == 0 and verdict.noisy else f"{statistics.median(ratios):.2f}x"
             print(
                 f"  {label:<14} plain {plain:8.1f} {unit}  movement {movement:8.1f} {unit}  "
-                f"ratio {statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
+                f"ratio {figure} [{min(ratios):.2f}-{max(ratios):.2f}]"
             )
         print("  target: time-per-step ratio <= 1.60")
+        if verdict.noisy:
+            print(
+                f"\nNOISY: the time-per-step ratio is not a measurement: {verdict.reason}.\n"
+                f"{NOISE_ADVICE.capitalize()} (here: --repeats, --train-samples).",
+                file=sys.stderr,
+            )
+            return NOISY_EXIT
         return 0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

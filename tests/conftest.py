@@ -1,7 +1,12 @@
 """Shared fixtures. `trained`: one sparsify + mask run of the tiny pipeline (tests/training/tiny.py),
-structured masking on, shared by the training and stage tests."""
+structured masking on, shared by the training and stage tests. `tiny_pipeline`: the whole shipped
+pipelines/tiny.yaml run once by the CLI, shared by the end-to-end and browser tests."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,3 +21,20 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipeline:
     first = run_stage("sparsify", config, root)
     second = run_stage("mask", config, root)
     return TrainedPipeline(root, config, first, second)
+
+
+TINY_PIPELINE = Path(__file__).resolve().parents[1] / "pipelines" / "tiny.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`ov-movement run pipelines/tiny.yaml` into a fresh workdir: (workdir, its stdout)."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ov_movement", "run", str(TINY_PIPELINE), "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return workdir, proc.stdout

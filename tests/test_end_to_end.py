@@ -1,6 +1,6 @@
 """The whole pipeline with the real stages on the shipped tiny pipeline (what CI must always run).
 
-One module-scoped run feeds several checks, so the suite pays for the training once; the rerun
+One session-scoped run (tests/conftest.py) feeds several checks, so the suite pays for the training once; the rerun
 checks then change one config value at a time and read what ran from the runner's summary and
 the cache manifests.
 """
@@ -8,8 +8,6 @@ the cache manifests.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,16 +23,9 @@ TINY = Path(__file__).resolve().parents[1] / "pipelines" / "tiny.yaml"
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e")
-    proc = subprocess.run(
-        [sys.executable, "-m", "ov_movement", "run", str(TINY), "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return workdir, proc.stdout
+def first_run(tiny_pipeline):
+    """The session's run of tiny.yaml (tests/conftest.py), shared with the browser test."""
+    return tiny_pipeline
 
 
 def _view(workdir: Path, stage: str) -> Path:

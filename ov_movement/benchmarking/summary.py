@@ -8,10 +8,21 @@ moved the result.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ov_movement.benchmarking.benchmark_app import RunResult
+
+# Largest (max - min) / median accepted for the per-round speedups and for one model's per-round
+# medians before a result is called noise. From measurements on the 2-core development machine
+# (docs/benchmarking.md): quiet runs' ratios spread at most 0.08 (17 of 18 results); every window
+# of rounds measured on the loaded machine had a ratio or raw-median spread of 0.11 or more.
+DEFAULT_NOISE_THRESHOLD = 0.10
+NOISE_ADVICE = (
+    "rerun with more repeats and a longer time_s (benchmark.repeats, benchmark.time_s), fewer background "
+    "jobs on the machine, and pinned threads (benchmark.nthreads)"
+)
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
@@ -19,10 +30,60 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
-def summarize(runs: Iterable[RunResult], baseline: str = "dense") -> dict[str, Any]:
+def relative_spread(values: Sequence[float]) -> float:
+    """(max - min) / median: how far apart the rounds landed, as a share of the typical value."""
+    median = statistics.median(values)
+    return (max(values) - min(values)) / median if median else float("inf")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a speedup is a measurement or noise. `noisy` is None when one round cannot tell."""
+
+    noisy: bool | None
+    rounds: int
+    ratio_spread: float | None  # relative spread of the per-round ratios
+    raw_spread: float | None  # the largest relative spread of one model's per-round medians
+    threshold: float
+
+    @property
+    def reason(self) -> str:
+        if self.noisy is None:
+            return f"{self.rounds} round: no spread to judge noise by"
+        return (
+            f"per-round ratios spread {self.ratio_spread:.0%} and raw medians {self.raw_spread:.0%}: "
+            f"{'over' if self.noisy else 'within'} the {self.threshold:.0%} noise threshold"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        entry = {**asdict(self), "reason": self.reason}
+        if self.noisy:
+            entry["advice"] = NOISE_ADVICE
+        return entry
+
+
+def noise_verdict(
+    per_round_ratios: Sequence[float],
+    raw_medians: Mapping[str, Sequence[float]],
+    threshold: float = DEFAULT_NOISE_THRESHOLD,
+) -> Verdict:
+    """Noisy when the per-round ratios, or any model's per-round medians, spread wider than
+    `threshold` times their median. Ratios must be taken within each round (see `summarize`)."""
+    rounds = len(per_round_ratios)
+    if rounds < 2:
+        return Verdict(None, rounds, None, None, threshold)
+    ratio = relative_spread(per_round_ratios)
+    raw = max((relative_spread(values) for values in raw_medians.values() if values), default=0.0)
+    return Verdict(ratio > threshold or raw > threshold, rounds, ratio, raw, threshold)
+
+
+def summarize(
+    runs: Iterable[RunResult], baseline: str = "dense", noise_threshold: float = DEFAULT_NOISE_THRESHOLD
+) -> dict[str, Any]:
     """Per model latency/throughput spreads and, per other model, speedup over `baseline`.
 
-    Returns {"models": {name: {...}}, "speedup": {name: {"latency": spread, "throughput": spread}}}.
+    Returns {"models": {name: {...}}, "speedup": {name: {"latency": spread, "throughput": spread,
+    "noise": {"latency": verdict, "throughput": verdict}}}}.
     Speedup by latency is baseline_latency / model_latency; by throughput model_fps / baseline_fps.
     """
     by_model: dict[str, dict[int, RunResult]] = {}
@@ -43,27 +104,58 @@ def summarize(runs: Iterable[RunResult], baseline: str = "dense") -> dict[str, A
     speedup: dict[str, Any] = {}
     for name in by_model:
         if name != baseline:
-            pair = _paired(by_model.get(baseline, {}), by_model[name])
+            pair = _paired(by_model.get(baseline, {}), by_model[name], baseline, name, noise_threshold)
             if pair:
                 speedup[name] = pair
     return {"baseline": baseline, "models": models, "speedup": speedup}
 
 
-def paired_speedup(runs: Iterable[RunResult], baseline: str, model: str) -> dict[str, Any] | None:
+def paired_speedup(
+    runs: Iterable[RunResult], baseline: str, model: str, noise_threshold: float = DEFAULT_NOISE_THRESHOLD
+) -> dict[str, Any] | None:
     """`model` over `baseline` round by round (as `summarize` does for its baseline); None if never paired."""
     by_model: dict[str, dict[int, RunResult]] = {}
     for run in runs:
         by_model.setdefault(run.model, {})[run.repeat] = run
-    return _paired(by_model.get(baseline, {}), by_model.get(model, {}))
+    return _paired(by_model.get(baseline, {}), by_model.get(model, {}), baseline, model, noise_threshold)
 
 
-def _paired(base: dict[int, RunResult], repeats: dict[int, RunResult]) -> dict[str, Any] | None:
+def _paired(
+    base: dict[int, RunResult],
+    repeats: dict[int, RunResult],
+    baseline: str,
+    name: str,
+    noise_threshold: float,
+) -> dict[str, Any] | None:
     paired = sorted(set(base) & set(repeats))  # only rounds where both ran
     if not paired:
         return None
     latency = [base[r].latency_median_ms / repeats[r].latency_median_ms for r in paired]
     throughput = [repeats[r].throughput_fps / base[r].throughput_fps for r in paired]
-    return {"latency": spread(latency), "throughput": spread(throughput), "pairs": len(paired)}
+    raw_latency = {
+        m: [rounds[r].latency_median_ms for r in paired] for m, rounds in ((baseline, base), (name, repeats))
+    }
+    raw_fps = {
+        m: [rounds[r].throughput_fps for r in paired] for m, rounds in ((baseline, base), (name, repeats))
+    }
+    return {
+        "latency": spread(latency),
+        "throughput": spread(throughput),
+        "pairs": len(paired),
+        "noise": {
+            "latency": noise_verdict(latency, raw_latency, noise_threshold).to_dict(),
+            "throughput": noise_verdict(throughput, raw_fps, noise_threshold).to_dict(),
+        },
+    }
 
 
-__all__ = ["paired_speedup", "spread", "summarize"]
+__all__ = [
+    "DEFAULT_NOISE_THRESHOLD",
+    "NOISE_ADVICE",
+    "Verdict",
+    "noise_verdict",
+    "paired_speedup",
+    "relative_spread",
+    "spread",
+    "summarize",
+]

@@ -42,6 +42,7 @@ def view_dir(loaded: LoadedPipeline, workdir: Path | None) -> Path:
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     from ov_movement.config.load import load_pipeline
     from ov_movement.errors import StageError
@@ -58,10 +59,13 @@ def main(args: argparse.Namespace) -> int:
         )
     data = collect(loaded.config, stage_dirs, title=f"{loaded.name}: results")
 
+    # Every value goes out as rich Text: literal, never read as console markup ("[re]", "[bold]").
     console = Console()
-    console.print(f"[bold]{data.title}[/bold]  ({root})")
+    console.print(Text(data.title, style="bold"), Text(f" ({root})"))
+    if loaded.config.description:
+        console.print(Text(loaded.config.description))
     for line in headline(data):
-        console.print(line.replace("**", ""))
+        console.print(Text(line))
     for table in (
         tables.variants_table(data),
         tables.accuracy_table(data),
@@ -72,17 +76,17 @@ def main(args: argparse.Namespace) -> int:
     ):
         if not table.rows:
             continue
-        rich_table = RichTable(title=table.title, title_justify="left")
+        rich_table = RichTable(title=Text(table.title), title_justify="left")
         for column in table.header:
-            rich_table.add_column(column)
+            rich_table.add_column(Text(column))
         for row in table.rows:
-            rich_table.add_row(*row)
+            rich_table.add_row(*(Text(cell) for cell in row))
         console.print(rich_table)
     if data.missing:
-        console.print("not available yet: " + ", ".join(data.missing), style="yellow")
+        console.print(Text("not available yet: " + ", ".join(data.missing), style="yellow"))
     report_md = root / "report" / "report.md"
     if report_md.is_file():
-        console.print(f"full report: {report_md}")
+        console.print(Text(f"full report: {report_md}"))
     return 0
 
 

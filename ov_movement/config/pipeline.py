@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Discriminator, Field, Tag
 
+from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD
 from ov_movement.config.base import Number, StrictModel, problem, rule_error
 from ov_movement.config.compression import (
     MOVEMENT_SPARSITY,
@@ -190,6 +191,12 @@ class BenchmarkConfig(StrictModel):
         "dense_int8, pruned_int8 (quantize, when enabled), pruned_qat (convert, JPQD configs), onnx (export).",
     )
     evaluate_accuracy: bool = Field(True, description="Evaluate the IRs with OpenVINO on the eval split.")
+    noise_threshold: float = Field(
+        DEFAULT_NOISE_THRESHOLD,
+        gt=0,
+        description="Largest accepted (max - min) / median of the per-round speedups, and of one model's "
+        "per-round medians: wider, and the speedup is reported as noise instead of a figure.",
+    )
 
 
 class IgnoredScopeConfig(StrictModel):

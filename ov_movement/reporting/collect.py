@@ -21,6 +21,7 @@ from ov_movement.reporting.sources import (
     sparsity_table,
     training_history,
 )
+from ov_movement.runner.store import MANIFEST
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import PipelineConfig
@@ -51,6 +52,30 @@ class ReportData:
     stats: dict[str, Any] | None  # convert/stats.json
     benchmark: dict[str, Any] | None  # benchmark/benchmark.json
     missing: list[str] = field(default_factory=list)
+    # Per upstream stage, what its cache manifest says made it: fingerprint, library versions, time.
+    provenance: dict[str, StageOrigin] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StageOrigin:
+    fingerprint: str
+    versions: dict[str, str]
+    created: str
+
+
+def stage_origins(stage_dirs: Mapping[str, Path]) -> dict[str, StageOrigin]:
+    """The manifest the runner sealed each stage's outputs with (absent: not made by the runner)."""
+    origins = {}
+    for stage, directory in stage_dirs.items():
+        manifest = read_json(directory / MANIFEST)
+        if isinstance(manifest, dict) and isinstance(manifest.get("fingerprint"), str):
+            versions = manifest.get("versions")
+            origins[stage] = StageOrigin(
+                manifest["fingerprint"],
+                {str(k): str(v) for k, v in versions.items()} if isinstance(versions, dict) else {},
+                str(manifest.get("created", "")),
+            )
+    return origins
 
 
 def collect(config: PipelineConfig, stage_dirs: Mapping[str, Path], title: str | None = None) -> ReportData:
@@ -84,7 +109,8 @@ def collect(config: PipelineConfig, stage_dirs: Mapping[str, Path], title: str |
         stats=load("convert", "stats.json"),
         benchmark=load("benchmark", "benchmark.json"),
         missing=missing,
+        provenance=stage_origins(stage_dirs),
     )
 
 
-__all__ = ["SOURCES", "ReportData", "collect"]
+__all__ = ["SOURCES", "ReportData", "StageOrigin", "collect", "stage_origins"]

@@ -34,7 +34,9 @@ def _inline_images(body: str, image_dir: Path) -> str:
 def render_html(markdown_text: str, image_dir: Path, title: str) -> str:
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark").enable("table").render(markdown_text)
+    # Raw HTML off: report.md escapes every value (reporting/literal.py), and a stray `<` in one
+    # must stay text rather than become markup.
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"

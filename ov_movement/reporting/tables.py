@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ov_movement.benchmarking.variants import label
+from ov_movement.reporting import literal
 from ov_movement.reporting.collect import ReportData
+from ov_movement.reporting.literal import Code, Link, Spans, join
 from ov_movement.reporting.sources import BlockRow, LayerRow
 
 NA = "—"
@@ -15,9 +18,17 @@ NA = "—"
 
 @dataclass
 class Table:
+    """Cells are plain text, or `literal.Code`/`Spans` for config values shown verbatim; every
+    renderer shows their exact characters (see reporting/literal.py)."""
+
     title: str
     header: list[str]
     rows: list[list[str]]
+
+
+def source(stage: str, name: str) -> Link:
+    """A stage output, linked as the runner's views lay them out: report/ sits next to <stage>/."""
+    return Link(f"{stage}/{name}", f"../{stage}/{name}")
 
 
 def _num(value: Any, digits: int = 2, suffix: str = "") -> str:
@@ -44,28 +55,39 @@ def _kept(kept: int | None, total: int | None) -> str:
     return f"{kept} / {total} ({100 * kept / total:.0f}%)"
 
 
+def _scopes(scopes: str | Sequence[str] | None) -> Spans:
+    return join([Code(scope) for scope in ([scopes] if isinstance(scopes, str) else scopes or [])])
+
+
+def _structure(entry: Any) -> Spans:
+    mode = f"{entry.mode}{entry.sparse_factors or ''}{'' if entry.axis is None else f' axis {entry.axis}'}"
+    return Spans(Code(mode), " on ", _scopes(entry.target_scopes))
+
+
 def config_table(data: ReportData) -> Table:
     config = data.config
     model = config.model
     if model.config:
         inline = model.config
-        described = f"inline {inline.get('model_type', '?')} config ({inline.get('num_hidden_layers', '?')} layers, hidden {inline.get('hidden_size', '?')})"
+        described = Spans(
+            "inline ",
+            Code(str(inline.get("model_type", "?"))),
+            f" config ({inline.get('num_hidden_layers', '?')} layers, hidden {inline.get('hidden_size', '?')})",
+        )
     else:
-        described = str(model.name_or_path)
+        described = Code(str(model.name_or_path))
     params = config.movement.params
     # NNCF picks the initial threshold from the importance statistics when none is given.
     init_threshold = (
         "auto" if params.init_importance_threshold is None else f"{params.init_importance_threshold:g}"
     )
-    structures = "; ".join(
-        f"{s.mode}{s.sparse_factors or ''}{'' if s.axis is None else f' axis {s.axis}'} on {s.target_scopes}"
-        for s in config.movement.sparse_structure_by_scopes
-    )
+    structures = join([_structure(s) for s in config.movement.sparse_structure_by_scopes], "; ")
+    data_path = [" ", Code(str(config.data.path))] if config.data.path else []
     rows = [
-        ["model", f"{described}, task {model.task}"],
+        ["model", Spans(described, ", task ", Code(model.task))],
         [
             "data",
-            f"{config.data.source} {config.data.path or ''}, max_seq_length {config.data.max_seq_length}",
+            Spans(Code(config.data.source), *data_path, f", max_seq_length {config.data.max_seq_length}"),
         ],
         [
             "training",
@@ -79,27 +101,30 @@ def config_table(data: ReportData) -> Table:
             f"init {init_threshold}, final {params.final_importance_threshold:g}, power {params.power:g}",
         ],
         ["sparse structures", structures or "NNCF default (fine)"],
-        ["ignored scopes", str(config.movement.ignored_scopes or NA)],
+        ["ignored scopes", _scopes(config.movement.ignored_scopes) or NA],
     ]
+    if config.movement.preset is not None:
+        rows.append(["scope preset", Code(config.movement.preset)])
     return Table("Configuration", ["setting", "value"], rows)
 
 
 def accuracy_table(data: ReportData) -> Table:
     accuracy = (data.benchmark or {}).get("accuracy", {})
+    ir = source("benchmark", "benchmark.json")
     entries = [
-        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32"),
-        ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32"),
-        ("torch, sparse final (mask)", data.final_eval, "f32"),
-        ("dense IR (OpenVINO)", accuracy.get("dense"), None),
-        ("pruned IR (OpenVINO)", accuracy.get("pruned"), None),
+        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32", source("baseline", "eval.json")),
+        ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32", source("sparsify", "eval.json")),
+        ("torch, sparse final (mask)", data.final_eval, "f32", source("mask", "eval.json")),
+        ("dense IR (OpenVINO)", accuracy.get("dense"), None, ir),
+        ("pruned IR (OpenVINO)", accuracy.get("pruned"), None, ir),
     ]
     entries += [  # INT8 and any other IR variant, named as in the variants table
-        (f"{label(name)} IR (OpenVINO)", metrics, None)
+        (f"{label(name)} IR (OpenVINO)", metrics, None, ir)
         for name, metrics in accuracy.items()
         if name not in ("torch", "dense", "pruned")
     ]
     rows = []
-    for name, metrics, precision in entries:
+    for name, metrics, precision, origin in entries:
         if not metrics:
             continue
         agreement = metrics.get("agreement")
@@ -114,15 +139,20 @@ def accuracy_table(data: ReportData) -> Table:
                 str(metrics.get("samples", NA)),
                 agreement_text,
                 metrics.get("precision") or precision or NA,
+                origin,
             ]
         )
     # Question answering reports its exact match (answer start and end both right) as `accuracy`.
-    spans = any(metrics and "exact_match" in metrics for _, metrics, _ in entries)
-    return Table(
-        "Accuracy (eval split)",
-        ["model", "exact match" if spans else "accuracy", "F1", "samples", "same predictions", "precision"],
-        rows,
-    )
+    spans = any(metrics and "exact_match" in metrics for _, metrics, _, _ in entries)
+    header = [
+        "model",
+        "exact match" if spans else "accuracy",
+        "F1",
+        "samples",
+        "same predictions",
+        "precision",
+    ]
+    return Table("Accuracy (eval split)", [*header, "source"], rows)
 
 
 def structure_table(blocks: Sequence[BlockRow]) -> Table:
@@ -188,6 +218,8 @@ def benchmark_table(benchmark: Mapping[str, Any] | None) -> Table:
         for name, model in benchmark.get("models", {}).items():
             latency = model.get("latency_median_ms", {})
             speedup = speedups.get(name, {}).get("latency")
+            verdict = speedups.get(name, {}).get("noise", {}).get("latency") or {}
+            noisy = " (noisy)" if verdict.get("noisy") else ""  # the headline says why
             rows.append(
                 [
                     name,
@@ -195,7 +227,7 @@ def benchmark_table(benchmark: Mapping[str, Any] | None) -> Table:
                     _num(latency.get("median"), 3),
                     f"{_num(latency.get('min'), 3)} – {_num(latency.get('max'), 3)}",
                     _num(model.get("throughput_fps", {}).get("median"), 1),
-                    "1 (baseline)" if name == benchmark.get("baseline") else _spread(speedup, 2, "x"),
+                    "1 (baseline)" if name == benchmark.get("baseline") else _spread(speedup, 2, "x") + noisy,
                     _num(bound, 2, "x") if name == "pruned" else NA,
                 ]
             )
@@ -231,7 +263,7 @@ def variants_table(data: ReportData) -> Table:
                 _pct(row.accuracy, 2),
                 _num(row.bin_bytes / 1e6 if row.bin_bytes is not None else None, 2),
                 _with_range(latency, 3),
-                _with_range(speedup, 2, "x"),
+                _with_range(speedup, 2, "x", noisy=row.speedup_noisy),
                 ", ".join(notes),
             ]
         )
@@ -247,11 +279,14 @@ def variants_table(data: ReportData) -> Table:
     return Table("Model variants", header, table_rows)
 
 
-def _with_range(spread: Mapping[str, float] | None, digits: int, suffix: str = "") -> str:
+def _with_range(
+    spread: Mapping[str, float] | None, digits: int, suffix: str = "", noisy: bool = False
+) -> str:
+    """`median [min–max]`; NOISY instead of the median when the rounds disagree (no figure is claimed)."""
     if not spread:
         return NA
     low, high = _num(spread.get("min"), digits), _num(spread.get("max"), digits)
-    return f"{_num(spread.get('median'), digits, suffix)} [{low}–{high}]"
+    return f"{'NOISY' if noisy else _num(spread.get('median'), digits, suffix)} [{low}–{high}]"
 
 
 def machine_table(benchmark: Mapping[str, Any] | None) -> Table:
@@ -294,7 +329,7 @@ def machine_table(benchmark: Mapping[str, Any] | None) -> Table:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return literal.to_markdown(text).replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(table: Table) -> str:
@@ -303,14 +338,32 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines)
 
 
+_LINK = re.compile(r"(?<!\\)\[(`+[^`].*?`+)\]\(<[^>]*>\)")  # literal.Link: a code span, linked
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _unescape(cell: str) -> str:
+    """The text a Markdown viewer shows for a cell `to_markdown` wrote: links, code spans, escapes."""
+    cell = _LINK.sub(r"\1", cell)
+    out, position = [], 0
+    for match in re.finditer(r"(?<!\\)(`+)(.+?)(?<!`)\1(?!`)", cell):
+        out.append(_ESCAPED.sub(r"\1", cell[position : match.start()]))
+        content = match.group(2)
+        padded = content.startswith(" ") and content.endswith(" ") and content.strip()
+        out.append(content[1:-1] if padded else content)
+        position = match.end()
+    out.append(_ESCAPED.sub(r"\1", cell[position:]))
+    return "".join(out)
+
+
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
-    """Rows of the first Markdown table in `text` as {header: cell}; the inverse of `to_markdown`."""
+    """Rows of the first Markdown table in `text` as {header: cell text}; the inverse of `to_markdown`."""
     lines = [line.strip() for line in text.splitlines()]
     start = next(i for i, line in enumerate(lines) if line.startswith("|"))
 
     def cells(line: str) -> list[str]:
         escaped = line.replace("\\|", "\0").strip().removeprefix("|").removesuffix("|")
-        return [part.strip().replace("\0", "|") for part in escaped.split("|")]
+        return [_unescape(part.strip().replace("\0", "|")) for part in escaped.split("|")]
 
     header = cells(lines[start])
     rows = []
@@ -332,6 +385,7 @@ __all__ = [
     "machine_table",
     "parse_markdown_table",
     "size_table",
+    "source",
     "structure_table",
     "to_markdown",
 ]

@@ -23,6 +23,8 @@ class VariantRow:
     bin_bytes: int | None
     latency: Mapping[str, float] | None  # min / median / max over interleaved rounds, ms
     speedup: Mapping[str, float] | None  # vs dense FP32, per round: min / median / max
+    # The rounds disagree beyond benchmark.noise_threshold: the median is not a measurement.
+    speedup_noisy: bool = False
 
     @property
     def latency_ms(self) -> float | None:
@@ -74,6 +76,7 @@ def variant_rows(benchmark: Mapping[str, Any] | None) -> list[VariantRow]:
                     if name == REFERENCE
                     else (speedup or {}).get("latency")
                 ),
+                speedup_noisy=bool((speedup or {}).get("noise", {}).get("latency", {}).get("noisy")),
             )
         )
     return rows
@@ -126,7 +129,7 @@ def recommend(
     reason = (
         f"the fastest of the {len(eligible)} of {len(measured)} evaluated variants {within}: "
         f"{100 * chosen.accuracy:.2f}% at {chosen.latency_ms:.3g} ms median"
-        + (f", {speedup:.2f}x dense FP32" if speedup is not None else "")
+        + (f", {speedup:.2f}x dense FP32" if speedup is not None and not chosen.speedup_noisy else "")
     )
     if len(eligible) > 1:
         runner_up = eligible[1]

@@ -100,6 +100,11 @@ def stage_inputs(spec: StageSpec, config_dump: Mapping[str, Any]) -> dict[str, A
             inputs[path] = copy.deepcopy(lookup(config_dump, path))
         except (KeyError, IndexError):
             raise ConfigError(f"stage {spec.name!r} reads {path!r}, which is not a config key") from None
+    for path in spec.reads_if_set:
+        try:
+            inputs[path] = copy.deepcopy(lookup(config_dump, path))
+        except (KeyError, IndexError):
+            continue  # unset: nothing to hash, so entries made before the key existed stay valid
     for ignored in spec.ignores:
         owner = next((p for p in spec.reads if ignored == p or ignored.startswith(p + ".")), None)
         if owner is None:  # a registry typo would otherwise silently ignore nothing

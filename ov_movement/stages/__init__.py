@@ -72,6 +72,8 @@ STAGES: dict[str, StageSpec] = {
             run="ov_movement.stages.report:run",
             upstream=("benchmark", "baseline"),
             reads=("report",),
+            # Shown under the title: a new description re-renders the report.
+            reads_if_set=("name", "description"),
             description="report.md, tables and the sparsity-lifecycle plot",
         ),
     )

@@ -74,6 +74,8 @@ class StageSpec:
     # Dotted config paths this stage reads (e.g. "training", "compression"). Its fingerprint
     # hashes exactly these values, minus `ignores`, plus the upstream fingerprints.
     reads: tuple[str, ...] = ()
+    # Paths read only when the config sets them (the dump leaves out nulls, e.g. an unset `description`).
+    reads_if_set: tuple[str, ...] = ()
     ignores: tuple[str, ...] = ()
     # Keep `output_dir` across an interrupted attempt so the stage can resume (training stages).
     resumable: bool = False

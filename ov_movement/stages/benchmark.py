@@ -114,12 +114,12 @@ def variant_entries(summary: dict[str, Any], sizes: dict[str, int]) -> dict[str,
     return entries
 
 
-def _pair_speedups(runs: list[RunResult], paths: dict[str, Path]) -> dict[str, Any]:
+def _pair_speedups(runs: list[RunResult], paths: dict[str, Path], noise_threshold: float) -> dict[str, Any]:
     """Each pruned INT8 variant against the dense INT8 IR, round by round: what pruning adds to INT8."""
     if DENSE_INT8 not in paths:
         return {}
     return {
-        name: paired_speedup(runs, baseline=DENSE_INT8, model=name)
+        name: paired_speedup(runs, baseline=DENSE_INT8, model=name, noise_threshold=noise_threshold)
         for name in (PRUNED_INT8, PRUNED_QAT)
         if name in paths
     }
@@ -152,6 +152,7 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
     if pruned:
         for key, value in pruned["latency"].items():
             metrics[f"speedup_{key}"] = value
+        metrics["speedup_noisy"] = pruned.get("noise", {}).get("latency", {}).get("noisy")
     for name, speedup in summary["speedup"].items():
         if name != "pruned":
             metrics[f"{name}_speedup_median"] = speedup["latency"]["median"]
@@ -171,7 +172,14 @@ def _metrics(summary: dict[str, Any]) -> dict[str, Any]:
 def _summary_line(summary: dict[str, Any]) -> str:
     parts = []
     pruned = summary["speedup"].get("pruned")
-    if pruned:
+    verdict = (pruned or {}).get("noise", {}).get("latency", {})
+    if verdict.get("noisy"):
+        s = pruned["latency"]
+        parts.append(
+            f"NOISY pruned/dense speedup, rounds {s['min']:.2f}x-{s['max']:.2f}x ({verdict['reason']}): "
+            f"{verdict['advice']}"
+        )
+    elif pruned:
         s = pruned["latency"]
         bound = summary.get("flop_bound_speedup")
         parts.append(
@@ -214,13 +222,13 @@ def run(ctx: StageContext) -> StageResult:
     summary: dict[str, Any] = {
         "settings": {**settings.__dict__, "repeats": config.repeats, "models": list(paths)},
         "machine": machine_info(),
-        **summarize(runs, baseline=REFERENCE),
+        **summarize(runs, baseline=REFERENCE, noise_threshold=config.noise_threshold),
         "flop_bound_speedup": _flop_bound(ctx),
     }
     mismatch = shape_mismatch({name: model["input_shape"] for name, model in summary["models"].items()})
     if mismatch:
         summary["warnings"] = [mismatch]
-    pairs = _pair_speedups(runs, paths)
+    pairs = _pair_speedups(runs, paths, config.noise_threshold)
     if pairs:
         summary["speedup_vs_dense_int8"] = pairs
     if config.evaluate_accuracy and any(VARIANTS[name].is_ir for name in paths):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ov_movement.config.presets import DEFAULT_PRESET_BLOCK
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
 
 log = logging.getLogger("ov_movement.training")
@@ -297,11 +298,53 @@ def _matches(name: str, pattern: str) -> bool:
     return matches_any(name, pattern)
 
 
-def _preset_origin(config: Any, key: str) -> str:
+def _is_default_section(config: Any) -> bool:
+    """The movement section is the embedded default (NNCF's BERT recipe), not one the file holds.
+    Question answering fills the default without the head pattern (config.pipeline), hence both."""
+    if "compression" not in config.model_fields_set:
+        return True
+    from ov_movement.config.presets import PRESETS
+
+    default = type(config).model_fields["compression"].default_factory().to_nncf()
+    written = config.movement.to_nncf()
+    heads = (default.get("ignored_scopes"), PRESETS["bert"].ignored_scopes(head=False))
+    return (
+        config.model.task == "question-answering"
+        and written.get("ignored_scopes") in heads
+        and {
+            **written,
+            "ignored_scopes": None,
+        }
+        == {**default, "ignored_scopes": None}
+    )
+
+
+def written_loc(config: Any, key: str, rest: str = "") -> tuple[str, str]:
+    """The key the user wrote that produced `<movement section>.<key><rest>`, and a note naming the
+    expansion, for a problem found in part of the section that a preset or the default filled in.
+
+    `key` is `sparse_structure_by_scopes` or `ignored_scopes`; `rest` e.g. `[0].sparse_factors`.
+    Without a preset or default behind it, the location is the expanded one itself and the note empty.
+    """
+    base = movement_loc(config)
+    expanded = f"{key}{rest}"
     movement = config.movement
-    if key in movement.preset_parts():
-        return f" (from {movement_loc(config)}.preset {movement.preset!r})"
-    return ""
+    if _is_default_section(config):
+        return "compression", (
+            f" (the file has no compression section: the default one, NNCF's BERT recipe, has {expanded}; "
+            "write a compression section, e.g. with compression.preset for this architecture)"
+        )
+    if key not in movement.preset_parts():
+        return f"{base}.{expanded}", ""
+    value = f"preset {movement.preset!r} expanded to {base}.{expanded}"
+    if key == "sparse_structure_by_scopes" and rest.endswith(".sparse_factors"):
+        if movement.preset_block_size is not None:
+            return f"{base}.preset_block_size", f" ({value})"
+        return f"{base}.preset", (
+            f" ({value}, blocks of the default preset_block_size {DEFAULT_PRESET_BLOCK}; set "
+            f"{base}.preset_block_size to a divisor of the attention head size)"
+        )
+    return f"{base}.preset", f" ({value})"
 
 
 def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeReport:
@@ -346,13 +389,11 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
                 continue
             example = f" (NNCF names look like {linear_nodes[0].node_name!r})" if linear_nodes else ""
             message = f"{pattern!r} matches no operation of {type(model).__name__} in the NNCF graph{example}"
-            message += _preset_origin(config, key)
+            loc, origin = written_loc(config, key, _scope_loc("", raw, index))
             if strict:
-                issues.append(ConfigIssue(_scope_loc(f"{base}.{key}", raw, index), message))
+                issues.append(ConfigIssue(loc, message + origin))
             else:
-                log.warning(
-                    "%s: %s (validate_scopes is false)", _scope_loc(f"{base}.{key}", raw, index), message
-                )
+                log.warning("%s: %s (validate_scopes is false)", loc, message + origin)
 
     def considered(name: str) -> bool:
         from nncf.common.scopes import should_consider_scope
@@ -370,7 +411,10 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
     entries = section.get("sparse_structure_by_scopes", [])
     matched_by: dict[str, list[int]] = {layer.nncf_name: [] for layer in report.layers}
     for index, entry in enumerate(entries):
-        entry_loc = f"{base}.sparse_structure_by_scopes[{index}]"
+
+        def entry_loc(rest: str, index: int = index) -> tuple[str, str]:
+            return written_loc(config, "sparse_structure_by_scopes", f"[{index}]{rest}")
+
         raw = entry.get("target_scopes")
         for p_index, pattern in enumerate(_patterns(raw)):
             hits = [layer for layer in report.layers if _matches(layer.nncf_name, pattern)]
@@ -380,11 +424,12 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
                 ]
                 why = f" (it matches only ignored layers: {ignored_hits[:3]})" if ignored_hits else ""
                 example = report.layers[0].nncf_name if report.layers else "?"
+                loc, origin = entry_loc(_scope_loc(".target_scopes", raw, p_index))
                 issues.append(
                     ConfigIssue(
-                        _scope_loc(f"{entry_loc}.target_scopes", raw, p_index),
+                        loc,
                         f"{pattern!r} matches no sparsifiable Linear layer of {type(model).__name__}{why}; "
-                        f"layer names look like {example!r}{_preset_origin(config, 'sparse_structure_by_scopes')}",
+                        f"layer names look like {example!r}{origin}",
                     )
                 )
         hits = [layer for layer in report.layers if any(_matches(layer.nncf_name, p) for p in _patterns(raw))]
@@ -397,18 +442,18 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
             for layer in hits:
                 out_dim, in_dim = layer.weight_shape[:2]
                 if rows <= 0 or cols <= 0 or out_dim % rows or in_dim % cols:
+                    loc, origin = entry_loc(".sparse_factors")
                     issues.append(
                         ConfigIssue(
-                            f"{entry_loc}.sparse_factors",
+                            loc,
                             f"block [{rows}, {cols}] does not divide the weight of {layer.module} "
-                            f"(shape {list(layer.weight_shape)}, NNCF name {layer.nncf_name!r})",
+                            f"(shape {list(layer.weight_shape)}, NNCF name {layer.nncf_name!r}){origin}",
                         )
                     )
         if mode == "per_dim" and entry.get("axis") not in (0, 1):
+            loc, origin = entry_loc(".axis")
             issues.append(
-                ConfigIssue(
-                    f"{entry_loc}.axis", f"must be 0 (rows) or 1 (columns), got {entry.get('axis')!r}"
-                )
+                ConfigIssue(loc, f"must be 0 (rows) or 1 (columns), got {entry.get('axis')!r}{origin}")
             )
     for name, indices in matched_by.items():
         if len(indices) > 1:

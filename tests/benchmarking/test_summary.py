@@ -1,7 +1,7 @@
 import pytest
 
 from ov_movement.benchmarking.benchmark_app import RunResult
-from ov_movement.benchmarking.summary import spread, summarize
+from ov_movement.benchmarking.summary import noise_verdict, spread, summarize
 
 
 def run(model: str, repeat: int, latency: float, fps: float) -> RunResult:
@@ -46,3 +46,56 @@ def test_models_without_a_baseline_round_get_no_speedup():
 
 def test_spread_of_one_value():
     assert spread([3.0]) == {"min": 3.0, "median": 3.0, "max": 3.0}
+
+
+def test_quiet_rounds_are_a_measurement():
+    verdict = noise_verdict([1.94, 1.90, 1.97], {"dense": [10.0, 10.2, 9.9], "pruned": [5.2, 5.3, 5.0]}, 0.15)
+    assert verdict.noisy is False and verdict.rounds == 3
+    assert verdict.ratio_spread == pytest.approx(0.07 / 1.94)
+    assert verdict.raw_spread == pytest.approx(0.3 / 5.2)  # pruned's medians move most
+    assert "within the 15% noise threshold" in verdict.reason and "advice" not in verdict.to_dict()
+
+
+def test_ratios_that_disagree_are_noise_with_advice():
+    # The busy-machine run: 3.83x [1.31-3.94].
+    verdict = noise_verdict([1.31, 3.83, 3.94], {"dense": [50.0, 52.0, 51.0], "pruned": [38.0, 13.6, 12.9]})
+    assert verdict.noisy is True
+    assert verdict.ratio_spread == pytest.approx((3.94 - 1.31) / 3.83)
+    entry = verdict.to_dict()
+    assert entry["noisy"] is True and "over the 10% noise threshold" in entry["reason"]
+    assert "repeats" in entry["advice"] and "time_s" in entry["advice"] and "nthreads" in entry["advice"]
+
+
+def test_steady_ratios_over_drifting_medians_are_still_noise():
+    # Both models slowed down together in round 2: the ratio survives, but the machine was busy.
+    verdict = noise_verdict([2.0, 2.0], {"dense": [10.0, 16.0], "pruned": [5.0, 8.0]}, 0.15)
+    assert verdict.ratio_spread == 0 and verdict.raw_spread == pytest.approx(6 / 13)
+    assert verdict.noisy is True
+
+
+def test_the_threshold_decides_and_the_edge_is_accepted():
+    rounds, raw = [1.0, 1.1], {"dense": [1.0, 1.0]}
+    assert noise_verdict(rounds, raw, threshold=0.2).noisy is False
+    assert noise_verdict(rounds, raw, threshold=0.05).noisy is True
+    assert noise_verdict([2.0, 2.5, 3.0], {}, threshold=0.4).noisy is False  # equal to the threshold
+
+
+def test_one_round_cannot_judge_noise():
+    verdict = noise_verdict([2.0], {"dense": [10.0], "pruned": [5.0]})
+    assert verdict.noisy is None and "no spread" in verdict.reason
+
+
+def test_summary_judges_each_speedup_from_its_own_rounds():
+    runs = [
+        run("dense", 0, 10.0, 100),
+        run("pruned", 0, 5.0, 200),  # 2.0x
+        run("dense", 1, 10.0, 100),
+        run("pruned", 1, 2.5, 400),  # 4.0x: the rounds disagree
+        run("onnx", 0, 10.0, 100),
+        run("onnx", 1, 10.1, 99),
+    ]
+    summary = summarize(runs, noise_threshold=0.15)
+    assert summary["speedup"]["pruned"]["noise"]["latency"]["noisy"] is True
+    assert summary["speedup"]["pruned"]["noise"]["throughput"]["noisy"] is True
+    assert summary["speedup"]["onnx"]["noise"]["latency"]["noisy"] is False
+    assert summary["speedup"]["pruned"]["noise"]["latency"]["threshold"] == 0.15

@@ -74,9 +74,10 @@ def test_regularization_reruns_everything(toy):
     assert all(len(toy.entries(stage)) == 2 for stage in ALL)
 
 
-def test_descriptive_fields_do_not_invalidate(toy):
+def test_descriptive_fields_invalidate_only_the_report_that_shows_them(toy):
     toy.run()
     toy.load(name="toy", description="a new description")
+    assert toy.run().executed == ["report"]  # shown under the title; nothing upstream reruns
     assert toy.run().executed == []
 
 

@@ -44,7 +44,7 @@ def test_real_registry_staleness_rules(tmp_path):
     ]
     assert _changed(tmp_path, baseline__enabled=True) == ["baseline", "report"]
     assert _changed(tmp_path, report__title="Other") == ["report"]
-    assert _changed(tmp_path, name="renamed", description="words") == []
+    assert _changed(tmp_path, name="renamed", description="words") == ["report"]  # shown in it
     assert _changed(tmp_path, workdir="elsewhere") == []
 
 
@@ -77,6 +77,24 @@ def test_stage_inputs_respects_ignores_and_rejects_bad_paths():
         fp.stage_inputs(StageSpec("s", _noop, reads=("nope",)), config)
     with pytest.raises(ConfigError, match="not under any path it reads"):
         fp.stage_inputs(StageSpec("s", _noop, reads=("training",), ignores=("export.opset",)), config)
+
+
+def test_paths_read_if_set_are_hashed_when_present_and_skipped_when_absent():
+    spec = StageSpec("s", _noop, reads=("training",), reads_if_set=("description",))
+    assert fp.stage_inputs(spec, {"training": {"lr": 0.1}}) == {"training": {"lr": 0.1}}
+    with_text = fp.stage_inputs(spec, {"training": {"lr": 0.1}, "description": "run *one*"})
+    assert with_text == {"training": {"lr": 0.1}, "description": "run *one*"}
+
+
+def test_a_new_description_makes_only_the_report_stale():
+    from ov_movement.stages import STAGES
+
+    base = {"name": "tiny", "report": {"html": True}, "benchmark": {"repeats": 3}}
+    before = {name: fp.stage_inputs(spec, base) for name, spec in STAGES.items() if name == "report"}
+    after = {"report": fp.stage_inputs(STAGES["report"], {**base, "description": "new words"})}
+    assert before["report"] != after["report"] and after["report"]["description"] == "new words"
+    readers = [name for name, spec in STAGES.items() if "description" in spec.reads + spec.reads_if_set]
+    assert readers == ["report"]
 
 
 def test_describe_changes_wording():

@@ -147,3 +147,23 @@ def test_int8_variants_are_timed_with_the_others_and_compared_with_their_fp32_so
     assert "pruned_int8_vs_dense_int8_median" in result.metrics and "pruned INT8" in result.summary
     # The keys report and older readers use are still there.
     assert {"models", "speedup", "accuracy", "settings", "machine", "flop_bound_speedup"} <= set(summary)
+
+
+def test_a_noisy_speedup_reaches_the_stage_summary_and_metrics_as_noise():
+    from ov_movement.benchmarking.summary import summarize
+    from tests.benchmarking.test_summary import run
+
+    rounds = [(10.0, 5.0), (10.0, 2.5), (10.0, 5.1)]  # 2.0x, 4.0x, 1.96x: the rounds disagree
+    runs = [
+        run(m, r, lat, 1000 / lat)
+        for r, pair in enumerate(rounds)
+        for m, lat in zip(("dense", "pruned"), pair, strict=True)
+    ]
+    summary = {**summarize(runs, noise_threshold=0.15), "flop_bound_speedup": 2.4}
+    line = benchmark._summary_line(summary)
+    assert line.startswith("NOISY pruned/dense speedup, rounds 1.96x-4.00x") and "benchmark.repeats" in line
+    assert "FLOP bound" not in line  # no figure is claimed
+    assert benchmark._metrics(summary)["speedup_noisy"] is True
+    quiet = summarize(runs[:2] + runs[4:], noise_threshold=0.15)  # rounds 1 and 3 only
+    assert benchmark._summary_line(quiet).startswith("pruned/dense speedup 1.98x")
+    assert benchmark._metrics(quiet)["speedup_noisy"] is False

@@ -157,6 +157,38 @@ def test_block_not_dividing_a_weight(tmp_path):
     )
 
 
+def test_a_preset_block_error_names_preset_block_size_not_the_expanded_entry(tmp_path):
+    raw = tiny_pipeline_dict()
+    for key in ("sparse_structure_by_scopes", "ignored_scopes"):
+        del raw["compression"][key]
+    raw["compression"] |= {"preset": "bert", "preset_block_size": 48}
+    from ov_movement.config.pipeline import PipelineConfig
+
+    error = _fails_before_training(
+        PipelineConfig.model_validate(raw),
+        tmp_path,
+        "  - compression.preset_block_size: block [48, 48] does not divide",
+        "(preset 'bert' expanded to compression.sparse_structure_by_scopes[0].sparse_factors)",
+    )
+    assert "  - compression.sparse_structure_by_scopes" not in str(error)  # a key the file lacks
+
+
+def test_an_error_in_the_default_compression_names_the_missing_section(tmp_path):
+    raw = tiny_pipeline_dict()
+    del raw["compression"]  # the default: 32x32 blocks, which a head size of 16 (hidden 48) refuses
+    raw["model"]["config"] |= {"hidden_size": 48, "num_attention_heads": 3}
+    from ov_movement.config.pipeline import PipelineConfig
+
+    error = _fails_before_training(
+        PipelineConfig.model_validate(raw),
+        tmp_path,
+        "  - compression: block [32, 32] does not divide",
+        "the file has no compression section: the default one, NNCF's BERT recipe, has "
+        "sparse_structure_by_scopes[0].sparse_factors",
+    )
+    assert "  - compression.sparse_structure_by_scopes" not in str(error)
+
+
 def test_layer_matched_by_two_entries(tmp_path):
     raw = tiny_pipeline_dict()
     raw["compression"]["sparse_structure_by_scopes"].append(

@@ -129,3 +129,25 @@ def test_wrong_per_dim_axis_is_reported_with_layer_names(tmp_path, caplog):
     assert any("bert.encoder.layer.0.intermediate.dense" in w and "unstructured" in w for w in warnings), (
         warnings
     )
+
+
+def test_written_loc_names_what_the_file_holds():
+    """Problems in scopes a preset or the default filled in point at the key the user wrote."""
+    from ov_movement.config.pipeline import PipelineConfig
+    from ov_movement.training.nncf_setup import written_loc
+
+    params = {"warmup_start_epoch": 1, "warmup_end_epoch": 3, "importance_regularization_factor": 0.01}
+    explicit = tiny_config()
+    assert written_loc(explicit, "ignored_scopes", "[1]") == ("compression.ignored_scopes[1]", "")
+    preset = PipelineConfig.model_validate({"compression": {"preset": "vit", "params": params}})
+    loc, note = written_loc(preset, "sparse_structure_by_scopes", "[0].sparse_factors")
+    assert loc == "compression.preset" and "default preset_block_size 32" in note
+    loc, note = written_loc(preset, "ignored_scopes", "[0]")
+    assert (loc, note) == ("compression.preset", " (preset 'vit' expanded to compression.ignored_scopes[0])")
+    # Question answering fills the default section itself (without the head pattern): still the default.
+    qa = PipelineConfig.model_validate(
+        {"model": {"task": "question-answering"}, "data": {"source": "synthetic_qa"}}
+    )
+    for config in (PipelineConfig.model_validate({}), qa):
+        loc, note = written_loc(config, "sparse_structure_by_scopes", "[0].target_scopes")
+        assert loc == "compression" and "the file has no compression section" in note
