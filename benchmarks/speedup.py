@@ -3,6 +3,7 @@
     python benchmarks/speedup.py                      # BERT-base shape, 30/50/70/90% masked
     python benchmarks/speedup.py --levels 50 --time 3 --repeats 2    # a quicker look
     python benchmarks/speedup.py --run runs/bert      # also the default pipeline's own IRs
+    python benchmarks/speedup.py --no-int8            # FP32 only (skips post-training quantization)
 
 What it does, for a random-initialised BERT-base-shaped classifier (12 layers, hidden 768, 12
 heads, FFN 3072; weights do not affect speed): for each level, mask that share of the attention
@@ -18,6 +19,13 @@ give if nothing but those MatMuls took time. Embeddings, LayerNorm, softmax and 
 per-inference costs do not shrink, pulling measured/bound below 1 (most at batch 1 and high
 sparsity); the attention score/context MatMuls shrink with the heads but are not counted, which
 can lift it slightly above 1. Target: >= 0.8 at >= 50% structured sparsity.
+
+INT8 rows (unless --no-int8): the dense IR and every pruned IR go through the quantize stage's own
+NNCF post-training quantization (calibrated on 32 random token sequences: the ranges do not affect
+speed), and are timed in the same interleaved rounds. Each pruned INT8 IR is compared with the dense
+INT8 IR (what pruning adds on top of INT8) next to the same FLOP bound; dense INT8 is compared with
+dense FP32 (what INT8 alone gives). Pruning removes whole rows/columns, so the FLOP ratio is the
+same bound at either precision.
 
 With --run DIR (a pipeline's result directory; default runs/bert when `make pipeline` has run),
 that run's convert/dense.xml and convert/pruned.xml are timed too, at the same settings.
@@ -114,6 +122,26 @@ def build_irs(model, out_dir: Path, keep_dense: bool) -> dict:
     return json.loads((convert_dir / "stats.json").read_text())
 
 
+def quantize(source: Path, target: Path) -> None:
+    """The quantize stage's NNCF call (defaults of the `quantize` section) on random token ids."""
+    import openvino as ov
+
+    from ov_movement.config.pipeline import QuantizeConfig
+    from ov_movement.stages.quantize import quantize_ir
+
+    rng = np.random.default_rng(1)
+    calibration = {
+        "input_ids": rng.integers(1000, 20000, size=(32, SEQ)),
+        "attention_mask": np.ones((32, SEQ), dtype=np.int64),
+        "token_type_ids": np.zeros((32, SEQ), dtype=np.int64),
+    }
+    model, _ = quantize_ir(
+        source, calibration, (calibration, None), QuantizeConfig(subset_size=32), task=None
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ov.save_model(model, str(target), compress_to_fp16=False)
+
+
 def time_models(
     models: dict[str, Path], hint: str, batch: int, seconds: int, repeats: int, work: Path
 ) -> list:
@@ -123,7 +151,7 @@ def time_models(
 
     def progress(run) -> None:
         print(
-            f"    {hint} b{batch} round {run.repeat + 1}/{repeats} {run.model:<12} "
+            f"    {hint} b{batch} round {run.repeat + 1}/{repeats} {run.model:<16} "
             f"{run.latency_median_ms:8.2f} ms  {run.throughput_fps:8.1f} samples/s",
             flush=True,
         )
@@ -158,6 +186,9 @@ def main() -> int:
         "per-round medians (default %(default)s, as benchmark.noise_threshold)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-int8", dest="int8", action="store_false", help="skip the INT8 (post-training quantized) rows"
+    )
     args = parser.parse_args()
 
     from ov_movement.benchmarking.machine import machine_info
@@ -173,6 +204,7 @@ def main() -> int:
         models: dict[str, Path] = {}
         bounds: dict[str, float] = {}
         masked: dict[str, str] = {}
+        int8_models: dict[str, Path] = {}
         for index, level in enumerate(args.levels):
             name = f"pruned-{level}"
             model = bert_base(args.seed)
@@ -187,6 +219,17 @@ def main() -> int:
                 models["dense"] = work / name / "convert" / "dense.xml"
             models[name] = work / name / "convert" / "pruned.xml"
             bounds[name] = stats["flop_bound_speedup"]
+            if args.int8:
+                print(
+                    f"[{time.perf_counter() - started:5.0f} s] {name}: NNCF post-training quantization",
+                    flush=True,
+                )
+                if index == 0:
+                    int8_models["dense-int8"] = work / "int8" / "dense_int8.xml"
+                    quantize(models["dense"], int8_models["dense-int8"])
+                int8_models[f"{name}-int8"] = work / "int8" / f"{name}_int8.xml"
+                quantize(models[name], int8_models[f"{name}-int8"])
+                bounds[f"{name}-int8"] = bounds[name]
             removal = stats["removal_efficiency"] or {}
             masked[name] = (
                 f"removed heads {removal.get('attention_heads', 0):.0%}, FFN {removal.get('ffn_neurons', 0):.0%}; "
@@ -198,6 +241,7 @@ def main() -> int:
             models["run-dense"] = convert_dir / "dense.xml"
             models["run-pruned"] = convert_dir / "pruned.xml"
             bounds["run-pruned"] = pipeline_stats["flop_bound_speedup"]
+        models.update(int8_models)  # one interleaved set: FP32 and INT8 share every round
 
         print(
             f"[{time.perf_counter() - started:5.0f} s] benchmark_app: {len(models)} IRs, "
@@ -215,26 +259,26 @@ def main() -> int:
             f"{machine.get('cpu', '?')}, {machine.get('usable_cores', '?')} cores; "
             f"median [min-max] of {args.repeats} interleaved rounds"
         )
-        header = f"{'model':<12} {'FLOP bound':>10}  {'latency b1':>20} {'/bound':>6}  {'throughput b8':>20} {'/bound':>6}"
+        header = f"{'model':<16} {'FLOP bound':>10}  {'latency b1':>20} {'/bound':>6}  {'throughput b8':>20} {'/bound':>6}"
         print(header)
         print("-" * len(header))
         noisy = []
         for name in models:
-            if name in ("dense", "run-dense"):
+            if name in ("dense", "run-dense") or name in int8_models:
                 continue
-            cells = [f"{name:<12} {bounds[name]:>9.2f}x"]
-            for key, metric in ((("latency", 1), "latency"), (("throughput", 8), "throughput")):
-                base = "run-dense" if name == "run-pruned" else "dense"
-                speed, verdict = _speedup(results[key], name, base, metric, args.noise_threshold)
-                if verdict.get("noisy"):
-                    noisy.append(f"{name} {metric} b{key[1]}: {verdict['reason']}")
-                    cells.append(f" {'NOISY':>6}  [{speed['min']:.2f}-{speed['max']:.2f}] {'-':>6}")
-                else:
-                    cells.append(
-                        f" {speed['median']:>6.2f}x [{speed['min']:.2f}-{speed['max']:.2f}] "
-                        f"{speed['median'] / bounds[name]:>6.2f}"
-                    )
-            print(" ".join(cells))
+            _print_row(
+                results, name, "run-dense" if name == "run-pruned" else "dense", bounds.get(name), args, noisy
+            )
+        if int8_models:
+            print(
+                "\nINT8 (NNCF post-training quantization): dense-int8 against dense FP32; "
+                "each pruned-N-int8 against dense-int8, with the same FLOP bound"
+            )
+            print(header)
+            print("-" * len(header))
+            for name in int8_models:
+                base = "dense" if name == "dense-int8" else "dense-int8"
+                _print_row(results, name, base, bounds.get(name), args, noisy)
         for name, text in masked.items():
             print(f"  {name}: {text}")
         print(
@@ -254,6 +298,20 @@ def main() -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _print_row(results: dict, name: str, base: str, bound: float | None, args, noisy: list[str]) -> None:
+    """One table row: FLOP bound, then per hint the speedup over `base` (or NOISY) and its share of the bound."""
+    cells = [f"{name:<16} {bound:>9.2f}x" if bound else f"{name:<16} {'-':>10}"]
+    for key, metric in ((("latency", 1), "latency"), (("throughput", 8), "throughput")):
+        speed, verdict = _speedup(results[key], name, base, metric, args.noise_threshold)
+        if verdict.get("noisy"):
+            noisy.append(f"{name} {metric} b{key[1]}: {verdict['reason']}")
+            cells.append(f" {'NOISY':>6}  [{speed['min']:.2f}-{speed['max']:.2f}] {'-':>6}")
+        else:
+            ratio = f"{speed['median'] / bound:>6.2f}" if bound else f"{'-':>6}"
+            cells.append(f" {speed['median']:>6.2f}x [{speed['min']:.2f}-{speed['max']:.2f}] {ratio}")
+    print(" ".join(cells))
 
 
 def _speedup(runs: list, name: str, base: str, metric: str, threshold: float) -> tuple[dict, dict]:

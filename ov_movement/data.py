@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -631,25 +631,36 @@ def load_eval_arrays(
 
     Images: float32 `pixel_values` [N, C, H, W]; audio: float32 `input_values` [N, max_seq_length].
     Question answering (the task's `load_eval_arrays` hook): labels [N, 2], answer start and end."""
+    return load_split_arrays(config, config_dir, "eval", limit)
+
+
+def load_split_arrays(
+    config: PipelineConfig, config_dir: Path, split: Literal["train", "eval"], limit: int | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """`load_eval_arrays` for either split: the first `limit` examples of the train split are the
+    calibration set of post-training quantization, encoded exactly as the eval inputs are."""
     config_dir = Path(config_dir)
     processor = load_processor(config.model, config_dir)
     input_names = model_input_names(config.model, config_dir, processor)
     own = getattr(get_task(config.model.task), "load_eval_arrays", None)
     if own is not None:
-        return own(config, config_dir, processor, input_names, limit)
+        return own(config, config_dir, processor, input_names, limit, split=split)
     raw = load_examples(config.data, config_dir)
-    examples = raw.eval if limit is None else raw.eval[: max(int(limit), 0)]
-    split = encode(processor, examples, input_names, config.data.max_seq_length, pad_to_max=True)
+    examples = raw.eval if split == "eval" else raw.train
+    examples = examples if limit is None else examples[: max(int(limit), 0)]
+    split_data = encode(processor, examples, input_names, config.data.max_seq_length, pad_to_max=True)
     length = config.data.max_seq_length
     arrays = {
         name: (
-            np.stack([f[name] for f in split.features]).astype(np.float32)
-            if split.features and isinstance(split.features[0][name], np.ndarray)
-            else np.asarray([f[name] for f in split.features], dtype=np.int64).reshape(len(split), length)
+            np.stack([f[name] for f in split_data.features]).astype(np.float32)
+            if split_data.features and isinstance(split_data.features[0][name], np.ndarray)
+            else np.asarray([f[name] for f in split_data.features], dtype=np.int64).reshape(
+                len(split_data), length
+            )
         )
         for name in input_names
     }
-    return arrays, split.labels.reshape(len(split))
+    return arrays, split_data.labels.reshape(len(split_data))
 
 
 __all__ = [
@@ -660,6 +671,7 @@ __all__ = [
     "encode",
     "load_eval_arrays",
     "load_examples",
+    "load_split_arrays",
     "prepare_data",
     "label_name",
     "quotable",

@@ -330,18 +330,24 @@ def qa_eval_arrays(
     tokenizer: Any,
     input_names: Sequence[str],
     limit: int | None = None,
+    split: str = "eval",
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """data.load_eval_arrays for question answering: int64 inputs [N, max_seq_length], labels [N, 2]."""
-    _, evaluation = load_qa_examples(config.data, config_dir)
+    """data.load_split_arrays for question answering: int64 inputs [N, max_seq_length], labels [N, 2]
+    (`split`: "eval", or "train" for the calibration set of post-training quantization)."""
+    train, evaluation = load_qa_examples(config.data, config_dir)
+    examples = evaluation if split == "eval" else train
     if limit is not None:
-        evaluation = evaluation[: max(int(limit), 0)]
-    split = encode_qa(tokenizer, evaluation, input_names, config.data.max_seq_length, loc="data (eval)")
+        examples = examples[: max(int(limit), 0)]
+    loc = f"data ({split})"
+    split_data = encode_qa(tokenizer, examples, input_names, config.data.max_seq_length, loc=loc)
     length = config.data.max_seq_length
     arrays = {
-        name: np.asarray([f[name] for f in split.features], dtype=np.int64).reshape(len(split), length)
+        name: np.asarray([f[name] for f in split_data.features], dtype=np.int64).reshape(
+            len(split_data), length
+        )
         for name in input_names
     }
-    labels = np.asarray([f["label"] for f in split.features], dtype=np.int64).reshape(len(split), 2)
+    labels = np.asarray([f["label"] for f in split_data.features], dtype=np.int64).reshape(len(split_data), 2)
     return arrays, labels
 
 

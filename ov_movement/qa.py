@@ -129,10 +129,11 @@ class QuestionAnsweringTask:
         processor: Any,
         input_names: Sequence[str],
         limit: int | None = None,
+        split: str = "eval",
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         from ov_movement.data_qa import qa_eval_arrays
 
-        return qa_eval_arrays(config, config_dir, processor, input_names, limit)
+        return qa_eval_arrays(config, config_dir, processor, input_names, limit, split=split)
 
 
 class _Mapping:

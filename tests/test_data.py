@@ -166,3 +166,25 @@ def test_a_protected_files_header_is_not_quoted(tmp_path):
     path.chmod(0o644)  # a file everyone may read: its columns help find a typo
     with pytest.raises(StageError, match=r"columns are \['root"):
         load_examples(DataConfig(source="csv", path=str(path)), tmp_path)
+
+
+def test_train_split_arrays_are_the_train_examples_encoded_as_the_eval_arrays():
+    """The calibration set of post-training quantization: same inputs, dtypes and padding as eval."""
+    from ov_movement.data import load_split_arrays
+
+    config = tiny_config()
+    raw = load_examples(config.data, Path("."))
+    arrays, labels = load_split_arrays(config, Path("."), "train", limit=5)
+    assert labels.tolist() == [e.label for e in raw.train[:5]]
+    assert list(arrays) == ["input_ids", "attention_mask", "token_type_ids"]
+    for values in arrays.values():
+        assert values.dtype == np.int64 and values.shape == (5, config.data.max_seq_length)
+    everything, all_labels = load_split_arrays(config, Path("."), "train")
+    assert len(all_labels) == len(raw.train) and np.array_equal(
+        everything["input_ids"][:5], arrays["input_ids"]
+    )
+    eval_arrays, eval_labels = load_split_arrays(config, Path("."), "eval")
+    reference, reference_labels = load_eval_arrays(config, Path("."))
+    assert np.array_equal(eval_arrays["input_ids"], reference["input_ids"]) and np.array_equal(
+        eval_labels, reference_labels
+    )

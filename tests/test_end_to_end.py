@@ -45,7 +45,7 @@ def _variant(tmp_path: Path, **changes) -> Path:
 
 def test_every_stage_runs_and_the_report_shows_a_smaller_faster_model(first_run):
     workdir, stdout = first_run
-    for stage in ("sparsify", "mask", "export", "convert", "benchmark", "report"):
+    for stage in ("sparsify", "mask", "export", "convert", "quantize", "benchmark", "report"):
         assert f"{stage}" in stdout and (_view(workdir, stage) / "manifest.json").is_file()
 
     stats = json.loads((_view(workdir, "convert") / "stats.json").read_text())
@@ -59,10 +59,33 @@ def test_every_stage_runs_and_the_report_shows_a_smaller_faster_model(first_run)
 
     report = (_view(workdir, "report") / "report.md").read_text()
     assert "Speedup" in report or "speedup" in report
+    assert "**Recommended: " in report
     tables = parse_markdown_table(report)
     assert tables  # at least one real table in the report
     png = _view(workdir, "report") / "sparsity_lifecycle.png"
     assert png.stat().st_size > 10_000
+
+
+def test_int8_variants_are_quantized_benchmarked_and_reported(first_run):
+    workdir, _ = first_run
+    quantized = json.loads((_view(workdir, "quantize") / "quantize.json").read_text())
+    for name in ("dense_int8", "pruned_int8"):
+        assert quantized[name]["matmuls_quantized"] > 0 and quantized[name]["fake_quantize"] > 0
+        assert quantized[name]["eval"]["agreement"] >= 0.9  # the INT8 IR predicts what its FP32 IR does
+
+    bench = json.loads((_view(workdir, "benchmark") / "benchmark.json").read_text())
+    assert list(bench["variants"]) == ["dense", "pruned", "dense_int8", "pruned_int8", "onnx"]
+    for name in ("dense_int8", "pruned_int8"):
+        entry = bench["variants"][name]
+        assert entry["latency_ms"]["median"] > 0 and entry["speedup"]["pairs"] == 2
+        assert entry["accuracy"]["accuracy"] >= 0.9
+        assert entry["bin_bytes"] < 0.5 * bench["variants"][name.removesuffix("_int8")]["bin_bytes"]
+    assert bench["speedup_vs_dense_int8"]["pruned_int8"]["pairs"] == 2
+
+    report_dir = _view(workdir, "report")
+    rows = {row["variant"]: row for row in parse_markdown_table((report_dir / "report.md").read_text())}
+    assert {"dense FP32", "pruned FP32", "dense INT8 (PTQ)", "pruned INT8 (PTQ)"} <= set(rows)
+    assert (report_dir / "accuracy_latency.png").stat().st_size > 10_000
 
 
 def test_training_reaches_structured_sparsity_and_keeps_accuracy(first_run):

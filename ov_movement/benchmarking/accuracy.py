@@ -90,6 +90,20 @@ def _static_dims(model: Any, name: str) -> tuple[int | None, int | None]:
     return (dims[0] if dims else None), (dims[1] if len(dims) > 1 else None)
 
 
+def score(logits: np.ndarray, labels: np.ndarray, task: Any = None) -> tuple[np.ndarray, dict[str, float]]:
+    """Per-example predictions and the task's metrics (`accuracy` among them) from a model's logits.
+
+    `task`: a `models.Task`; one with `predictions(logits)` is scored with its own predictions and
+    `metrics(logits, labels)`; None or a classification task: arg-max class, `classification_metrics`."""
+    if getattr(task, "predictions", None) is not None:
+        predictions = (
+            task.predictions(logits) if len(logits) else np.zeros((0, *np.shape(labels)[1:]), np.int64)
+        )
+        return predictions, (task.metrics(logits, labels) if len(logits) else {})
+    predictions = np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, dtype=np.int64)
+    return predictions, classification_metrics(predictions, labels)
+
+
 def evaluate_models(
     models: Mapping[str, Path],
     inputs: Mapping[str, np.ndarray],
@@ -99,33 +113,35 @@ def evaluate_models(
     device: str = "CPU",
     precision: str = "f32",
     task: Any = None,
+    references: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Metrics per model plus how often each model's predictions agree with the first one's.
+    """Metrics per model plus how often each model's predictions agree with a reference model's.
 
-    `task`: a `models.Task`; one with `predictions(logits)` is scored with its own predictions and
-    `metrics(logits, labels)`; None or a classification task: arg-max class, `classification_metrics`."""
+    `task`: see `score`. `references`: model -> the earlier model it is compared with (an INT8 IR with
+    its FP32 source); default: the first model."""
     results: dict[str, Any] = {}
-    reference: np.ndarray | None = None
-    own = getattr(task, "predictions", None)
+    predicted: dict[str, np.ndarray] = {}
+    first = next(iter(models), None)
     for name, path in models.items():
         logits = infer_logits(path, inputs, batch_size=batch_size, device=device, precision=precision)
-        if own is not None:
-            predictions = own(logits) if len(logits) else np.zeros((0, *np.shape(labels)[1:]), np.int64)
-            metrics = task.metrics(logits, labels) if len(logits) else {}
-        else:
-            predictions = np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, dtype=np.int64)
-            metrics = classification_metrics(predictions, labels)
+        predictions, metrics = score(logits, labels, task)
         entry: dict[str, Any] = {"samples": int(len(labels)), **metrics}
-        if reference is None:
-            reference = predictions
-        else:
+        reference = (references or {}).get(name, first)
+        if reference != name and reference in predicted:
             # Same predictions as the reference, example by example (a span: start and end both):
             # stricter than equal accuracy.
-            same = (predictions == reference).reshape(len(predictions), -1).all(axis=1)
-            entry["agreement"] = float(np.mean(same)) if len(same) else float("nan")
-            entry["agreement_with"] = next(iter(models))
+            same = agreement(predictions, predicted[reference])
+            entry["agreement"] = same
+            entry["agreement_with"] = reference
+        predicted[name] = predictions
         results[name] = entry
     return results
 
 
-__all__ = ["classification_metrics", "evaluate_models", "infer_logits", "predict"]
+def agreement(predictions: np.ndarray, reference: np.ndarray) -> float:
+    """Share of examples whose prediction (a class, or a span's start and end both) equals the reference's."""
+    same = (predictions == reference).reshape(len(predictions), -1).all(axis=1)
+    return float(np.mean(same)) if len(same) else float("nan")
+
+
+__all__ = ["agreement", "classification_metrics", "evaluate_models", "infer_logits", "predict", "score"]

@@ -102,32 +102,51 @@ def summarize(
         }
 
     speedup: dict[str, Any] = {}
-    base = by_model.get(baseline, {})
-    for name, repeats in by_model.items():
-        if name == baseline:
-            continue
-        paired = sorted(set(base) & set(repeats))  # only rounds where both ran
-        if not paired:
-            continue
-        latency = [base[r].latency_median_ms / repeats[r].latency_median_ms for r in paired]
-        throughput = [repeats[r].throughput_fps / base[r].throughput_fps for r in paired]
-        raw_latency = {
-            m: [rounds[r].latency_median_ms for r in paired]
-            for m, rounds in ((baseline, base), (name, repeats))
-        }
-        raw_fps = {
-            m: [rounds[r].throughput_fps for r in paired] for m, rounds in ((baseline, base), (name, repeats))
-        }
-        speedup[name] = {
-            "latency": spread(latency),
-            "throughput": spread(throughput),
-            "pairs": len(paired),
-            "noise": {
-                "latency": noise_verdict(latency, raw_latency, noise_threshold).to_dict(),
-                "throughput": noise_verdict(throughput, raw_fps, noise_threshold).to_dict(),
-            },
-        }
+    for name in by_model:
+        if name != baseline:
+            pair = _paired(by_model.get(baseline, {}), by_model[name], baseline, name, noise_threshold)
+            if pair:
+                speedup[name] = pair
     return {"baseline": baseline, "models": models, "speedup": speedup}
+
+
+def paired_speedup(
+    runs: Iterable[RunResult], baseline: str, model: str, noise_threshold: float = DEFAULT_NOISE_THRESHOLD
+) -> dict[str, Any] | None:
+    """`model` over `baseline` round by round (as `summarize` does for its baseline); None if never paired."""
+    by_model: dict[str, dict[int, RunResult]] = {}
+    for run in runs:
+        by_model.setdefault(run.model, {})[run.repeat] = run
+    return _paired(by_model.get(baseline, {}), by_model.get(model, {}), baseline, model, noise_threshold)
+
+
+def _paired(
+    base: dict[int, RunResult],
+    repeats: dict[int, RunResult],
+    baseline: str,
+    name: str,
+    noise_threshold: float,
+) -> dict[str, Any] | None:
+    paired = sorted(set(base) & set(repeats))  # only rounds where both ran
+    if not paired:
+        return None
+    latency = [base[r].latency_median_ms / repeats[r].latency_median_ms for r in paired]
+    throughput = [repeats[r].throughput_fps / base[r].throughput_fps for r in paired]
+    raw_latency = {
+        m: [rounds[r].latency_median_ms for r in paired] for m, rounds in ((baseline, base), (name, repeats))
+    }
+    raw_fps = {
+        m: [rounds[r].throughput_fps for r in paired] for m, rounds in ((baseline, base), (name, repeats))
+    }
+    return {
+        "latency": spread(latency),
+        "throughput": spread(throughput),
+        "pairs": len(paired),
+        "noise": {
+            "latency": noise_verdict(latency, raw_latency, noise_threshold).to_dict(),
+            "throughput": noise_verdict(throughput, raw_fps, noise_threshold).to_dict(),
+        },
+    }
 
 
 __all__ = [
@@ -135,6 +154,7 @@ __all__ = [
     "NOISE_ADVICE",
     "Verdict",
     "noise_verdict",
+    "paired_speedup",
     "relative_spread",
     "spread",
     "summarize",

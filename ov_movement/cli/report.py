@@ -15,7 +15,7 @@ EPILOG = """examples:
 The full report (plots, per-layer tables) is <workdir>/<pipeline>/report/report.md once the
 report stage has run."""
 
-STAGES = ("sparsify", "mask", "export", "convert", "benchmark", "report")
+STAGES = ("sparsify", "mask", "export", "convert", "quantize", "benchmark", "baseline", "report")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,6 +67,7 @@ def main(args: argparse.Namespace) -> int:
     for line in headline(data):
         console.print(Text(line))
     for table in (
+        tables.variants_table(data),
         tables.accuracy_table(data),
         tables.size_table(data.stats),
         tables.structure_table(data.blocks),

@@ -221,14 +221,92 @@ class BenchmarkConfig(StrictModel):
     nthreads: Threads | None = None
     api: Literal["sync", "async"] | None = None
     inference_precision: Literal["f32", "bf16", "f16", "default"] = "f32"
-    models: list[Literal["dense", "pruned", "onnx"]] = Field(
-        default_factory=lambda: ["dense", "pruned", "onnx"]
+    models: list[Literal["dense", "pruned", "dense_int8", "pruned_int8", "pruned_qat", "onnx"]] = Field(
+        default_factory=lambda: ["dense", "pruned", "dense_int8", "pruned_int8", "pruned_qat", "onnx"],
+        description="Model variants to time, each only if its file exists: dense, pruned (convert), "
+        "dense_int8, pruned_int8 (quantize, when enabled), pruned_qat (convert, JPQD configs), onnx (export).",
     )
     evaluate_accuracy: bool = Field(True, description="Evaluate the IRs with OpenVINO on the eval split.")
     noise_threshold: number(gt=0, le=100, real=True) = Field(
         DEFAULT_NOISE_THRESHOLD,
         description="Largest accepted (max - min) / median of the per-round speedups, and of one model's "
         "per-round medians: wider, and the speedup is reported as noise instead of a figure.",
+    )
+
+
+class IgnoredScopeConfig(StrictModel):
+    """NNCF's `nncf.IgnoredScope`: operations of the IR that stay in floating point."""
+
+    names: list[str] = Field(default_factory=list, description="Exact operation names in the IR.")
+    patterns: list[str] = Field(default_factory=list, description="Regular expressions over operation names.")
+    types: list[str] = Field(default_factory=list, description="OpenVINO operation types, e.g. `MatMul`.")
+    validate_: bool = Field(
+        True,
+        alias="validate",
+        description="Fail when a name, pattern or type matches nothing in the IR (NNCF's `validate`).",
+    )
+
+
+class AccuracyControlConfig(StrictModel):
+    enabled: bool = Field(
+        False,
+        description="Quantize with `nncf.quantize_with_accuracy_control`: quantized operations are reverted "
+        "to floating point, most harmful first, until the eval metric (the benchmark's own, on the eval "
+        "split) is within `max_drop` of the FP32 IR's. The eval split then also steered quantization.",
+    )
+    max_drop: float = Field(0.01, ge=0, le=1, description="Largest accepted drop of the eval metric.")
+    drop_type: Literal["absolute", "relative"] = Field(
+        "absolute", description="absolute: fp32 - int8; relative: (fp32 - int8) / fp32."
+    )
+
+
+class QuantizeConfig(StrictModel):
+    """NNCF post-training quantization (OpenVINO backend) of convert's IRs."""
+
+    enabled: bool = Field(True, description="Write INT8 IRs of the `models` below.")
+    models: list[Literal["dense", "pruned"]] = Field(
+        default_factory=lambda: ["dense", "pruned"],
+        description="IRs to quantize: pruned (the product) and dense (the INT8 model a user would "
+        "otherwise build with one nncf.quantize call; the yardstick).",
+    )
+    subset_size: int = Field(
+        128,
+        gt=0,
+        le=100_000,
+        description="Calibration examples, the first ones of the (shuffled) train split, encoded as the "
+        "eval inputs are; fewer when the split is smaller. NNCF's default is 300; 128 keeps the default "
+        "pipeline within its time budget and measured no accuracy loss on it.",
+    )
+    preset: Literal["performance", "mixed"] | None = Field(
+        None,
+        description="NNCF QuantizationPreset: performance (symmetric) or mixed (asymmetric activations); "
+        "default: NNCF's choice for the model type (mixed for transformers).",
+    )
+    model_type: Literal["transformer"] | None = Field(
+        "transformer",
+        description="NNCF ModelType: `transformer` keeps the operations NNCF knows to be sensitive in "
+        "transformers in floating point and enables SmoothQuant; null: a generic model.",
+    )
+    fast_bias_correction: bool = Field(
+        True, description="NNCF's fast bias correction (false: the slower, more exact algorithm)."
+    )
+    smooth_quant_alpha: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="SmoothQuant alpha for MatMuls (0..1; -1 disables SmoothQuant); default: NNCF's (0.95).",
+    )
+    ignored_scope: IgnoredScopeConfig = Field(
+        default_factory=IgnoredScopeConfig, description="Operations NNCF must not quantize."
+    )
+    accuracy_control: AccuracyControlConfig = Field(
+        default_factory=AccuracyControlConfig, description="Accuracy-aware quantization."
+    )
+    min_agreement: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Warn when an INT8 IR predicts the same as its FP32 IR on fewer eval examples than this.",
     )
 
 
@@ -244,6 +322,13 @@ class BaselineConfig(StrictModel):
 class ReportConfig(StrictModel):
     title: str | None = None
     html: bool = True
+    max_accuracy_drop: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="The recommended variant is the fastest whose eval accuracy is at most this much below "
+        "the dense baseline's (the baseline stage's, else the dense FP32 IR's); 0.01 = 1 point.",
+    )
 
 
 def _default_compression() -> MovementSparsityConfig:
@@ -330,6 +415,9 @@ class PipelineConfig(StrictModel):
     export: ExportConfig = Field(default_factory=ExportConfig, description="ONNX export of the masked model.")
     convert: ConvertConfig = Field(
         default_factory=ConvertConfig, description="OpenVINO IR, dense and pruned."
+    )
+    quantize: QuantizeConfig = Field(
+        default_factory=QuantizeConfig, description="INT8 post-training quantization of the IRs (NNCF)."
     )
     benchmark: BenchmarkConfig = Field(
         default_factory=BenchmarkConfig, description="benchmark_app runs and IR accuracy."
@@ -542,7 +630,10 @@ __all__ = [
     "ExportConfig",
     "InputInfo",
     "ModelConfig",
+    "AccuracyControlConfig",
+    "IgnoredScopeConfig",
     "PipelineConfig",
+    "QuantizeConfig",
     "ReportConfig",
     "TrainingConfig",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from ov_movement import __version__
 from ov_movement.benchmarking.summary import NOISE_ADVICE
+from ov_movement.benchmarking.variants import label
 from ov_movement.reporting import literal, tables
 from ov_movement.reporting.collect import ReportData
 from ov_movement.reporting.literal import Code, Link, Spans, Strong, join
@@ -14,6 +15,29 @@ from ov_movement.reporting.tables import source
 
 LIFECYCLE_PNG = "sparsity_lifecycle.png"
 STRUCTURE_PNG = "kept_structure.png"
+VARIANTS_PNG = "accuracy_latency.png"
+
+
+def recommendation_lines(data: ReportData) -> list[Spans]:
+    """The recommended variant and why, then what pruning adds on top of INT8 (per-round ratios)."""
+    from ov_movement.reporting.variants import recommend, variant_rows
+
+    benchmark: Mapping[str, Any] = data.benchmark or {}
+    lines = []
+    chosen = recommend(variant_rows(benchmark), data.baseline_eval, data.config.report.max_accuracy_drop)
+    if chosen and chosen.variant:
+        lines.append(Spans(Strong(f"Recommended: {chosen.variant.label}"), f", {chosen.reason}."))
+    elif chosen:
+        lines.append(Spans(Strong("No variant recommended:"), f" {chosen.reason}."))
+    for name, speedup in benchmark.get("speedup_vs_dense_int8", {}).items():
+        latency = speedup.get("latency", {})
+        rounds = f"min {latency.get('min', 0):.2f}x, max {latency.get('max', 0):.2f}x per interleaved round"
+        if speedup.get("noise", {}).get("latency", {}).get("noisy"):
+            lines.append(Spans(f"{label(name)} vs dense INT8 (PTQ): ", Strong("NOISY"), f" ({rounds})."))
+        else:
+            median = Strong(f"{latency.get('median', 0):.2f}x")
+            lines.append(Spans(f"{label(name)} vs dense INT8 (PTQ): ", median, f" latency ({rounds})."))
+    return lines
 
 
 def _from(*sources: Link) -> Spans:
@@ -51,7 +75,7 @@ def speedup_line(benchmark: Mapping[str, Any]) -> Spans | None:
 
 def headline(data: ReportData) -> list[Spans]:
     """One line per claim a user cares about: speed (with its bound), accuracy, size."""
-    lines = []
+    lines = recommendation_lines(data)
     benchmark: Mapping[str, Any] = data.benchmark or {}
     speed = speedup_line(benchmark)
     if speed:
@@ -134,6 +158,22 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
     out = _title_block(data)
     out += [f"- {literal.to_markdown(line)}" for line in headline(data)] or ["_No results yet._"]
     out += [""]
+    out += _section(
+        "Model variants",
+        tables.variants_table(data),
+        "no benchmark results found",
+        source("benchmark", "benchmark.json"),
+    )
+    if "variants" in images:
+        out += [f"![Accuracy vs latency of every model variant]({images['variants']})", ""]
+    out += [
+        "× dense FP32 = dense FP32 latency / variant latency within each interleaved round, median and "
+        f"range over the rounds. Recommended: the fastest variant at most "
+        f"{100 * data.config.report.max_accuracy_drop:.2f} points below the dense reference accuracy "
+        "(`report.max_accuracy_drop`); Pareto: no other variant is both faster and more accurate. "
+        "ONNX is timed but not evaluated.",
+        "",
+    ]
     out += _section("Configuration", tables.config_table(data), "")
     out += _section("Accuracy", tables.accuracy_table(data), "no evaluation results found")  # per-row source
     out += ["## Sparsity lifecycle", ""]
@@ -201,8 +241,10 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
 __all__ = [
     "LIFECYCLE_PNG",
     "STRUCTURE_PNG",
+    "VARIANTS_PNG",
     "headline",
     "provenance_table",
+    "recommendation_lines",
     "render_markdown",
     "source",
     "speedup_line",

@@ -1,4 +1,4 @@
-"""The report's PNG plots: the sparsity lifecycle and the kept structure per block.
+"""The report's PNG plots: the sparsity lifecycle, the kept structure per block, accuracy vs latency.
 
 Figures are saved at a fixed size in pixels (no tight bounding box) so tests and HTML layout can
 rely on it. The Agg backend renders without a display (CI, servers).
@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ov_movement.reporting.sources import BlockRow, TrainingHistory
 
+if TYPE_CHECKING:
+    from ov_movement.reporting.variants import Recommendation, VariantRow
+
 LIFECYCLE_SIZE = (1000, 500)  # pixels
 STRUCTURE_SIZE = (1000, 450)
+VARIANTS_SIZE = (1000, 550)
+# Variants often share an accuracy (and nearly a latency): staggered labels stay readable.
+_LABEL_OFFSETS = (8, -16, 22, -30)
 _DPI = 100
 _STAGE_COLORS = {"sparsify": "#1f77b4", "mask": "#d62728"}
 
@@ -139,9 +146,76 @@ def plot_kept_structure(blocks: Sequence[BlockRow], path: Path) -> Path:
     return _save(fig, path)
 
 
+def plot_accuracy_latency(
+    rows: Sequence[VariantRow],
+    front: Sequence[VariantRow],
+    recommendation: Recommendation | None,
+    path: Path,
+) -> Path:
+    """Each variant at (median latency, eval accuracy) with its latency range as a bar, the Pareto
+    front joined, the reference accuracy (dense fine-tuned baseline) and the accepted floor marked."""
+    fig, ax = _figure(VARIANTS_SIZE)
+    points = [r for r in rows if r.accuracy is not None and r.latency_ms is not None]
+    chosen = recommendation.variant.name if recommendation and recommendation.variant else None
+    for index, row in enumerate(points):
+        latency = row.latency or {}
+        ax.errorbar(
+            row.latency_ms,
+            100 * row.accuracy,
+            xerr=[
+                [row.latency_ms - latency.get("min", row.latency_ms)],
+                [latency.get("max", row.latency_ms) - row.latency_ms],
+            ],
+            fmt="o",
+            color="#d62728" if row.name == chosen else "#1f77b4",
+            ms=9 if row.name == chosen else 6,
+            capsize=3,
+        )
+        text = row.label + (" (recommended)" if row.name == chosen else "")
+        ax.annotate(
+            text,
+            (row.latency_ms, 100 * row.accuracy),
+            textcoords="offset points",
+            xytext=(6, _LABEL_OFFSETS[index % len(_LABEL_OFFSETS)]),
+            fontsize=9,
+        )
+    if len(front) > 1:
+        ax.plot(
+            [r.latency_ms for r in front],
+            [100 * r.accuracy for r in front],
+            color="#2ca02c",
+            lw=1.2,
+            ls="-",
+            label="Pareto front",
+        )
+    if recommendation:
+        ref = 100 * recommendation.reference_accuracy
+        ax.axhline(ref, color="black", ls="--", lw=1, label=f"{recommendation.reference_label} ({ref:.2f}%)")
+        floor = ref - 100 * recommendation.max_drop
+        ax.axhline(
+            floor,
+            color="grey",
+            ls=":",
+            lw=1,
+            label=f"accepted floor (-{100 * recommendation.max_drop:.2f} points)",
+        )
+    if not points:
+        ax.text(0.5, 0.5, "no evaluated variants", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("latency, median over interleaved rounds (ms; bars: min-max)")
+    ax.set_ylabel("eval accuracy (%)")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=9)
+    ax.set_title("Accuracy vs latency of every model variant (up and left is better)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 __all__ = [
     "LIFECYCLE_SIZE",
     "STRUCTURE_SIZE",
+    "VARIANTS_SIZE",
+    "plot_accuracy_latency",
     "plot_kept_structure",
     "plot_sparsity_lifecycle",
     "short_labels",

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ov_movement.benchmarking.variants import label
 from ov_movement.reporting import literal
 from ov_movement.reporting.collect import ReportData
 from ov_movement.reporting.literal import Code, Link, Spans, join
@@ -116,6 +117,11 @@ def accuracy_table(data: ReportData) -> Table:
         ("torch, sparse final (mask)", data.final_eval, "f32", source("mask", "eval.json")),
         ("dense IR (OpenVINO)", accuracy.get("dense"), None, ir),
         ("pruned IR (OpenVINO)", accuracy.get("pruned"), None, ir),
+    ]
+    entries += [  # INT8 and any other IR variant, named as in the variants table
+        (f"{label(name)} IR (OpenVINO)", metrics, None, ir)
+        for name, metrics in accuracy.items()
+        if name not in ("torch", "dense", "pruned")
     ]
     rows = []
     for name, metrics, precision, origin in entries:
@@ -237,6 +243,52 @@ def benchmark_table(benchmark: Mapping[str, Any] | None) -> Table:
     return Table("Benchmark (benchmark_app)", header, rows)
 
 
+def variants_table(data: ReportData) -> Table:
+    """Every timed variant: accuracy, weights, latency and speedup over dense FP32 (per round)."""
+    from ov_movement.reporting.variants import pareto_front, recommend, variant_rows
+
+    rows = variant_rows(data.benchmark)
+    front = {r.name for r in pareto_front(rows)}
+    chosen = recommend(rows, data.baseline_eval, data.config.report.max_accuracy_drop)
+    recommended = chosen.variant.name if chosen and chosen.variant else None
+    table_rows = []
+    for row in rows:
+        latency, speedup = row.latency or {}, row.speedup or {}
+        notes = (["recommended"] if row.name == recommended else []) + (
+            ["Pareto"] if row.name in front else []
+        )
+        table_rows.append(
+            [
+                row.label,
+                _pct(row.accuracy, 2),
+                _num(row.bin_bytes / 1e6 if row.bin_bytes is not None else None, 2),
+                _with_range(latency, 3),
+                _with_range(speedup, 2, "x", noisy=row.speedup_noisy),
+                ", ".join(notes),
+            ]
+        )
+    spans = "exact_match" in (data.final_eval or {})
+    header = [
+        "variant",
+        "exact match" if spans else "accuracy",
+        ".bin MB",
+        "latency (ms), median [min–max]",
+        "× dense FP32, median [min–max]",
+        "",
+    ]
+    return Table("Model variants", header, table_rows)
+
+
+def _with_range(
+    spread: Mapping[str, float] | None, digits: int, suffix: str = "", noisy: bool = False
+) -> str:
+    """`median [min–max]`; NOISY instead of the median when the rounds disagree (no figure is claimed)."""
+    if not spread:
+        return NA
+    low, high = _num(spread.get("min"), digits), _num(spread.get("max"), digits)
+    return f"{'NOISY' if noisy else _num(spread.get('median'), digits, suffix)} [{low}–{high}]"
+
+
 def machine_table(benchmark: Mapping[str, Any] | None) -> Table:
     rows = []
     if benchmark:
@@ -327,6 +379,7 @@ __all__ = [
     "Table",
     "accuracy_table",
     "benchmark_table",
+    "variants_table",
     "config_table",
     "layer_table",
     "machine_table",

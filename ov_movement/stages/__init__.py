@@ -1,5 +1,5 @@
-"""The stage registry: sparsify -> mask -> export -> convert -> benchmark -> report, plus
-an optional dense `baseline` branch that only the report reads.
+"""The stage registry: sparsify -> mask -> export -> convert -> quantize -> benchmark -> report,
+plus an optional dense `baseline` branch that only the report reads.
 
 A plain mapping from name to `StageSpec`; the runner gets it as an argument and knows nothing of
 what the stages do.
@@ -46,11 +46,19 @@ STAGES: dict[str, StageSpec] = {
             description="dense and pruned OpenVINO IR, verified equivalent",
         ),
         StageSpec(
+            name="quantize",
+            run="ov_movement.stages.quantize:run",
+            upstream=("convert",),
+            # The calibration data (train split) is covered by the upstream fingerprints (mask reads data).
+            reads=("quantize",),
+            description="INT8 post-training quantization of the dense and pruned IR (NNCF)",
+        ),
+        StageSpec(
             name="benchmark",
             run="ov_movement.stages.benchmark:run",
-            upstream=("convert",),
+            upstream=("quantize", "convert"),
             reads=("benchmark",),
-            description="benchmark_app on dense vs pruned IR and ONNX, IR accuracy",
+            description="benchmark_app on every model variant (FP32, INT8, ONNX), IR accuracy",
         ),
         StageSpec(
             name="baseline",

@@ -1,4 +1,4 @@
-"""report stage: report.md (+ self-contained report.html), the two PNG plots, tables as JSON.
+"""report stage: report.md (+ self-contained report.html), the PNG plots, tables as JSON.
 
 Reads (all optional; gaps are listed in the report) sparsify/{train_log.jsonl, eval.json},
 mask/{train_log.jsonl, eval.json, sparsity_table.json}, convert/stats.json,
@@ -13,8 +13,9 @@ from dataclasses import asdict
 from ov_movement.reporting import tables
 from ov_movement.reporting.collect import collect
 from ov_movement.reporting.html import render_html
-from ov_movement.reporting.markdown import LIFECYCLE_PNG, STRUCTURE_PNG, render_markdown
-from ov_movement.reporting.plots import plot_kept_structure, plot_sparsity_lifecycle
+from ov_movement.reporting.markdown import LIFECYCLE_PNG, STRUCTURE_PNG, VARIANTS_PNG, render_markdown
+from ov_movement.reporting.plots import plot_accuracy_latency, plot_kept_structure, plot_sparsity_lifecycle
+from ov_movement.reporting.variants import pareto_front, recommend, variant_rows
 from ov_movement.stages.base import StageContext, StageResult
 
 
@@ -23,12 +24,19 @@ def run(ctx: StageContext) -> StageResult:
     out = ctx.output_dir
     plot_sparsity_lifecycle(data.history, out / LIFECYCLE_PNG)
     plot_kept_structure(data.blocks, out / STRUCTURE_PNG)
-    markdown = render_markdown(data, {"lifecycle": LIFECYCLE_PNG, "structure": STRUCTURE_PNG})
+    images = {"lifecycle": LIFECYCLE_PNG, "structure": STRUCTURE_PNG}
+    rows = variant_rows(data.benchmark)
+    chosen = recommend(rows, data.baseline_eval, ctx.config.report.max_accuracy_drop)
+    if rows:
+        plot_accuracy_latency(rows, pareto_front(rows), chosen, out / VARIANTS_PNG)
+        images["variants"] = VARIANTS_PNG
+    markdown = render_markdown(data, images)
     (out / "report.md").write_text(markdown, encoding="utf-8")
     if ctx.config.report.html:
         (out / "report.html").write_text(render_html(markdown, out, data.title), encoding="utf-8")
     # The same tables as data, for scripts that would otherwise scrape the Markdown.
     table_list = [
+        tables.variants_table(data),
         tables.accuracy_table(data),
         tables.structure_table(data.blocks),
         tables.size_table(data.stats),
@@ -44,7 +52,11 @@ def run(ctx: StageContext) -> StageResult:
         metrics["final_linear_sparsity_pct"] = data.history.linear_sparsity[-1]
     if data.final_eval and "accuracy" in data.final_eval:
         metrics["torch_accuracy"] = data.final_eval["accuracy"]
-    summary = f"report.md{' + report.html' if ctx.config.report.html else ''}, 2 plots"
+    if chosen:
+        metrics["recommended"] = chosen.variant.name if chosen.variant else None
+    summary = f"report.md{' + report.html' if ctx.config.report.html else ''}, {len(images)} plots"
+    if chosen and chosen.variant:
+        summary += f"; recommended: {chosen.variant.label}"
     if data.missing:
         summary += f"; not available: {', '.join(data.missing)}"
     return StageResult(metrics=metrics, summary=summary)

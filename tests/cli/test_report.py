@@ -66,6 +66,22 @@ def test_no_outputs_is_a_user_error(tmp_path, capsys, monkeypatch):
     assert "ov-movement run" in capsys.readouterr().err
 
 
+def test_prints_the_variants_table_and_the_same_recommendation_as_the_report(tmp_path, capsys, monkeypatch):
+    from tests.reporting.fixtures import variants_benchmark_summary
+
+    monkeypatch.chdir(tmp_path)
+    dirs = write_upstream(tmp_path / "runs" / "tiny")
+    (dirs["benchmark"] / "benchmark.json").write_text(json.dumps(variants_benchmark_summary()))
+    baseline = tmp_path / "runs" / "tiny" / "baseline"
+    baseline.mkdir()
+    (baseline / "eval.json").write_text(json.dumps([{"epoch": 2, "accuracy": 0.85}]))
+    assert main(["report", str(write_pipeline(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "Model variants" in out and "pruned INT8 (PTQ)" in out and "4.06x [4.00–4.12]" in out
+    assert "Recommended: dense INT8 (PTQ), the fastest of the 2 of 4" in out
+    assert "dense fine-tuned baseline 85.00%" in out  # the baseline stage is read, as in the report
+
+
 def test_values_print_literally_not_as_console_markup(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = write_pipeline(tmp_path)

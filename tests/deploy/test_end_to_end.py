@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("openvino")
@@ -137,3 +138,37 @@ def test_distilbert_heads_need_the_torch_side_shrink(tmp_path):
     assert stats["removal_efficiency_openvino_only"] == {"attention_heads": 0.0, "ffn_neurons": 1.0}
     assert stats["removal_efficiency"] == {"attention_heads": 1.0, "ffn_neurons": 1.0}
     assert all(r["ok"] for r in stats["verification"])
+
+
+def test_ptq_of_the_pruned_ir_keeps_the_structure_removed_and_benchmarks(partial_never, tmp_path):
+    """convert's IRs through NNCF post-training quantization, then one interleaved benchmark round."""
+    import openvino as ov
+
+    from ov_movement.benchmarking.accuracy import evaluate_models
+    from ov_movement.benchmarking.benchmark_app import BenchmarkSettings, run_interleaved
+    from ov_movement.config.pipeline import QuantizeConfig
+    from ov_movement.deploy.precision import precision_summary
+    from ov_movement.stages.quantize import quantize_ir
+
+    _, convert_dir, _ = partial_never
+    calibration, check = sample_inputs(batch=16, seq=32, seed=1), sample_inputs(batch=32, seq=32, seed=2)
+    paths = {"dense": convert_dir / "dense.xml", "pruned": convert_dir / "pruned.xml"}
+    for name in ("dense", "pruned"):
+        model, reverted = quantize_ir(paths[name], calibration, (check, None), QuantizeConfig(), task=None)
+        assert reverted is None  # no accuracy control asked for
+        assert precision_summary(model)["matmuls_quantized"] > 0
+        ov.save_model(model, str(tmp_path / f"{name}_int8.xml"), compress_to_fp16=False)
+        paths[f"{name}_int8"] = tmp_path / f"{name}_int8.xml"
+    # Structure removed before quantization stays removed: fewer INT8 weights.
+    assert (tmp_path / "pruned_int8.bin").stat().st_size < (tmp_path / "dense_int8.bin").stat().st_size
+
+    labels = np.zeros(32, dtype=np.int64)  # only the agreement is read
+    sources = {"dense_int8": "dense", "pruned_int8": "pruned"}
+    accuracy = evaluate_models(paths, check, labels, references=sources)
+    for name in sources:
+        assert accuracy[name]["agreement"] >= 0.9, accuracy[name]  # tiny random logits: a few near-ties
+
+    settings = BenchmarkSettings(time_s=1, seq_length=32, nthreads=1)
+    runs = run_interleaved(paths, settings, tmp_path / "runs", repeats=1)
+    assert [r.model for r in runs] == ["dense", "pruned", "dense_int8", "pruned_int8"]
+    assert all(r.latency_median_ms > 0 and r.throughput_fps > 0 for r in runs)

@@ -135,7 +135,8 @@ def test_report_html_in_chromium_shows_exact_scopes_numbers_and_images(tiny_repo
 
     widths = json.loads(parsed.body.get("data-image-widths") or "null")
     assert widths is not None, "the load event never ran"
-    assert len(widths) == 2 and all(width > 0 for width in widths), widths
+    # the accuracy-vs-latency, sparsity-lifecycle and kept-structure plots
+    assert len(widths) == 3 and all(width > 0 for width in widths), widths
 
     ARTEFACTS.mkdir(exist_ok=True)
     screenshot = ARTEFACTS / "tiny-report.png"

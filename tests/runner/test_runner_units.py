@@ -32,7 +32,12 @@ def _changed(tmp_path, **changes):
 def test_real_registry_staleness_rules(tmp_path):
     """The real stage specs: what each kind of edit invalidates (acceptance list of issue 3)."""
     assert _changed(tmp_path, benchmark__time_s=20) == ["benchmark", "report"]
-    assert _changed(tmp_path, training__epochs=6) == "mask export convert benchmark baseline report".split()
+    assert (
+        _changed(tmp_path, training__epochs=6)
+        == "mask export convert quantize benchmark baseline report".split()
+    )
+    # Quantization settings: the INT8 IRs change, so they are timed again; training and IRs stay.
+    assert _changed(tmp_path, quantize__subset_size=64) == ["quantize", "benchmark", "report"]
     # The dense baseline reads no compression settings: only the sparse chain reruns.
     assert _changed(tmp_path, compression__params__importance_regularization_factor=0.1) == [
         s for s in STAGES if s != "baseline"
@@ -136,7 +141,7 @@ def test_graph_order_ancestry_and_selection():
     assert select(graph, until="c") == ["a", "c"]
     assert select(graph, from_="a", until="b") == ["a", "b"]
     assert select(graph, only=["d", "a"]) == ["a", "d"]
-    assert select(STAGES, from_="convert") == ["convert", "benchmark", "report"]
+    assert select(STAGES, from_="convert") == ["convert", "quantize", "benchmark", "report"]
 
 
 def test_graph_errors():

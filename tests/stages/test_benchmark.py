@@ -102,6 +102,53 @@ def test_shape_mismatch_ignores_a_dropped_input_but_not_other_dimensions():
     assert "not comparable" in benchmark.shape_mismatch(static)
 
 
+def test_optional_variants_are_skipped_when_absent_and_required_ones_are_not(tmp_path):
+    dirs = write_upstream(tmp_path / "up", with_benchmark=False)
+    for name in ("dense.xml", "pruned.xml"):
+        (dirs["convert"] / name).write_text("<net/>")
+    quantize_dir = tmp_path / "up" / "quantize"
+    quantize_dir.mkdir()
+    (quantize_dir / "pruned_int8.xml").write_text("<net/>")
+    ctx = context(tmp_path, {**dirs, "quantize": quantize_dir})
+    paths = benchmark.model_paths(ctx, ["onnx", "pruned_int8", "dense_int8", "pruned_qat", "dense", "pruned"])
+    # Table order, whatever the config's order; no dense_int8 (quantize.models left it out), no QAT.
+    assert list(paths) == ["dense", "pruned", "pruned_int8", "onnx"]
+    assert paths["pruned_int8"] == quantize_dir / "pruned_int8.xml"
+
+
+@pytest.mark.slow
+def test_int8_variants_are_timed_with_the_others_and_compared_with_their_fp32_source(
+    tmp_path, upstream, monkeypatch
+):
+    """Plumbing only: FP32 copies stand in for the INT8 IRs (tests/stages/test_quantize.py and the
+    end-to-end test make real ones)."""
+    quantize_dir = tmp_path / "up" / "quantize"
+    quantize_dir.mkdir()
+    for source, target in (("dense", "dense_int8"), ("pruned", "pruned_int8")):
+        for suffix in (".xml", ".bin"):
+            shutil.copy(upstream["convert"] / f"{source}{suffix}", quantize_dir / f"{target}{suffix}")
+    inputs = eval_arrays(12)
+    monkeypatch.setattr(benchmark, "load_eval_arrays", lambda ctx: (inputs, np.arange(12) % 2))
+    ctx = context(tmp_path, {**upstream, "quantize": quantize_dir}, nthreads=1)
+    result = benchmark.run(ctx)
+
+    summary = json.loads((ctx.output_dir / "benchmark.json").read_text())
+    order = ["dense", "pruned", "dense_int8", "pruned_int8", "onnx"]
+    assert [r["model"] for r in summary["runs"]] == order  # one interleaved round over all of them
+    assert list(summary["variants"]) == order
+    assert summary["accuracy"]["pruned_int8"]["agreement_with"] == "pruned"
+    assert summary["accuracy"]["dense_int8"]["agreement_with"] == "dense"
+    assert summary["accuracy"]["pruned"]["agreement_with"] == "dense"  # the existing key keeps its meaning
+    entry = summary["variants"]["pruned_int8"]
+    assert entry["label"] == "pruned INT8 (PTQ)" and entry["file"] == "quantize/pruned_int8.xml"
+    assert entry["bin_bytes"] == (quantize_dir / "pruned_int8.bin").stat().st_size
+    assert entry["speedup"] == summary["speedup"]["pruned_int8"] and entry["accuracy"]["samples"] == 12
+    assert summary["speedup_vs_dense_int8"]["pruned_int8"]["pairs"] == 1
+    assert "pruned_int8_vs_dense_int8_median" in result.metrics and "pruned INT8" in result.summary
+    # The keys report and older readers use are still there.
+    assert {"models", "speedup", "accuracy", "settings", "machine", "flop_bound_speedup"} <= set(summary)
+
+
 def test_a_noisy_speedup_reaches_the_stage_summary_and_metrics_as_noise():
     from ov_movement.benchmarking.summary import summarize
     from tests.benchmarking.test_summary import run

@@ -5,7 +5,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from ov_movement.reporting.plots import LIFECYCLE_SIZE, STRUCTURE_SIZE
+from ov_movement.reporting.plots import LIFECYCLE_SIZE, STRUCTURE_SIZE, VARIANTS_SIZE
 from ov_movement.reporting.tables import parse_markdown_table
 from ov_movement.stages import report
 from ov_movement.stages.base import StageContext
@@ -27,9 +27,14 @@ def test_report_files_tables_and_plots(tmp_path):
         "report.html",
         "sparsity_lifecycle.png",
         "kept_structure.png",
+        "accuracy_latency.png",
         "tables.json",
     }
-    for name, size in (("sparsity_lifecycle.png", LIFECYCLE_SIZE), ("kept_structure.png", STRUCTURE_SIZE)):
+    for name, size in (
+        ("sparsity_lifecycle.png", LIFECYCLE_SIZE),
+        ("kept_structure.png", STRUCTURE_SIZE),
+        ("accuracy_latency.png", VARIANTS_SIZE),
+    ):
         with Image.open(out / name) as image:
             assert image.size == size
             assert np.asarray(image.convert("L"), dtype=float).std() > 5, f"{name} looks blank"
@@ -41,11 +46,14 @@ def test_report_files_tables_and_plots(tmp_path):
     assert re.search(r"inference threads \(requested → used\) \| auto → \d", markdown)
     assert "(sparsity_lifecycle.png)" in markdown and "(kept_structure.png)" in markdown
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 2
+    assert "(accuracy_latency.png)" in markdown
+    assert html.count("data:image/png;base64,") == 3
     assert result.metrics == {
         "missing_inputs": 1,  # the fixture has no baseline stage
         "final_linear_sparsity_pct": 25.0,
         "torch_accuracy": 0.85,
+        # No baseline: judged against the dense FP32 IR (85.0%); pruned FP32 is 2.5 points down.
+        "recommended": "dense",
     }
 
 
