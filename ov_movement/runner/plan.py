@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ov_movement.config.load import LoadedPipeline
 from ov_movement.config.paths import path_dependencies
-from ov_movement.errors import StageError
+from ov_movement.errors import ConfigError, StageError
 from ov_movement.runner.dependencies import DependencyHasher
 from ov_movement.runner.fingerprint import Fingerprint, compute_fingerprints, describe_changes
 from ov_movement.runner.graph import ancestors, select, topological_order
@@ -131,6 +131,11 @@ def make_plan(
             f"workdir {root} is not a directory; pass another --workdir (or set `workdir` in the config)"
         )
     directory = pipeline_dir(root, loaded.name)
+    if directory.exists() and not directory.is_dir():  # else found only after training, at the first view
+        raise ConfigError(
+            f"pipeline name {loaded.name!r}: {directory} exists and is not a directory, so the pipeline's "
+            "results cannot go there; set another `name` in the config (or move that file away)"
+        )
     store = Store(root)
     lockfile = LockFile(directory, pipeline=loaded.name, config_path=loaded.path, order=order)
     previous = lockfile.read()
