@@ -15,6 +15,7 @@ from typing import Any
 
 from ov_movement import __version__
 from ov_movement.errors import OvMovementError
+from ov_movement.telemetry import disable_library_telemetry
 
 _SUBCOMMANDS = ("validate", "run", "status", "report", "schema")
 
@@ -68,6 +69,7 @@ class _ClosedPipeSafe:
 
 
 def main(argv: list[str] | None = None) -> int:
+    disable_library_telemetry()  # before anything imports openvino or nncf (see ov_movement/telemetry.py)
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
     try:
