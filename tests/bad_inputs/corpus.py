@@ -856,7 +856,7 @@ CASES += [
     Case(
         "real-disk-full-while-converting",
         "workdir",
-        ("No space left on device", "cache/convert/", "dense.bin", "run the same command again"),
+        ("No space left on device", "cache/convert/", ".partial/dense.", "run the same command again"),
         workdir="trained",
         edit={"convert.atol": 0.001},  # a new convert fingerprint: convert runs again, into the tmpfs
         prepare=_full_disk("convert", "2m"),
