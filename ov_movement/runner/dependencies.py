@@ -141,11 +141,13 @@ class DependencyHasher:
         return digest
 
     def save(self) -> None:
-        """Keep the record (best effort: a read-only workdir only makes the next check slower)."""
-        if not self._changed or not self.path.parent.parent.is_dir():
-            return  # `status` of a workdir that does not exist yet creates nothing
+        """Keep the record (best effort: a read-only workdir only makes the next check slower).
+
+        Only into an existing cache directory: `status`, or a run refused before any stage ran,
+        leave no trace in a workdir; a run saves again once its stages have created the cache."""
+        if not self._changed or not self.path.parent.is_dir():
+            return
         try:
-            self.path.parent.mkdir(exist_ok=True)
             write_json_atomic(
                 self.path,
                 {"format": RECORD_FORMAT, "files": self.files, "packages": self.packages},

@@ -132,6 +132,7 @@ def run_pipeline(
             if error.errno not in _ENVIRONMENT_ERRNOS:
                 raise
             raise _environment_error(error, plan.workdir) from error
+        plan.dependencies.save()  # the first run of a workdir has a cache directory only now
     out.note(f"outputs: {shown(plan.pipeline_dir)}/<stage>  (lock file: {shown(plan.lockfile.path)})")
     return summary
 

@@ -52,6 +52,7 @@ class Plan:
     stages: list[PlannedStage]  # in topological order
     store: Store
     lockfile: LockFile
+    dependencies: DependencyHasher  # what the config's files hashed to, and its stat record
 
     def __getitem__(self, name: str) -> PlannedStage:
         return next(stage for stage in self.stages if stage.name == name)
@@ -159,7 +160,9 @@ def make_plan(
         else:
             action = REUSE if state == CACHED else RUN
         planned[name] = PlannedStage(name, fingerprint, state, tuple(reasons), selected, action, check)
-    return Plan(loaded.name, loaded.path, root, directory, registry, list(planned.values()), store, lockfile)
+    return Plan(
+        loaded.name, loaded.path, root, directory, registry, list(planned.values()), store, lockfile, hasher
+    )
 
 
 def _shown_path(path: Path) -> str:

@@ -733,6 +733,7 @@ def _fabricate_cache(config: Path, workdir: Path) -> None:
         )
         digests[stage.name] = manifest["outputs_digest"]
         plan.lockfile.record(stage.name, manifest, f"cache/{stage.name}/{stage.fingerprint.digest}")
+    plan.dependencies.save()  # as `run` does once the cache directory exists
 
 
 def _cached_then_replaced(relative: str, content: str | bytes) -> Callable[[Setting], None]:

@@ -141,6 +141,7 @@ def _fabricate(loaded, workdir: Path) -> None:
         )
         digests[stage.name] = manifest["outputs_digest"]
         plan.lockfile.record(stage.name, manifest, f"cache/{stage.name}/{stage.fingerprint.digest}")
+    plan.dependencies.save()  # as `run` does once the cache directory exists
 
 
 def test_swapping_the_weights_of_a_local_model_directory_makes_training_stale(tmp_path):
