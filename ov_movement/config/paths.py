@@ -15,6 +15,7 @@ and data ship).
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -70,12 +71,25 @@ def package_release(spec: str) -> str | None:
     top = spec[len(PACKAGE_PREFIX) :].partition("/")[0].partition(".")[0]
     if not top:
         return None
-    for name in [top, *_distributions_of_modules().get(top, [])]:
-        try:
-            return f"{name}=={metadata.version(name)}"
-        except metadata.PackageNotFoundError:
-            continue
+    version = _version_of(top)  # the usual case: the distribution is named after its package
+    if version is not None:
+        return f"{top}=={version}"
+    for name in _distributions_of_modules().get(top, []):  # slow (reads every installed RECORD): rare
+        version = _version_of(name)
+        if version is not None:
+            return f"{name}=={version}"
     return None
+
+
+def _version_of(distribution: str) -> str | None:
+    """Its version from the `Version:` line (metadata.version parses the whole file: 10x slower)."""
+    try:
+        found = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    text = found.read_text("METADATA") or found.read_text("PKG-INFO") or ""
+    line = re.search(r"^Version:[ \t]*(\S+)", text, re.MULTILINE)
+    return line.group(1) if line else found.version
 
 
 @dataclass(frozen=True)
