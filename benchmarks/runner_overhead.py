@@ -71,6 +71,7 @@ def fabricate(config: Path, workdir: Path, total_mb: int) -> int:
             pipeline=plan.pipeline,
         )
         digests[stage.name] = manifest["outputs_digest"]
+    plan.dependencies.save()  # as `run` does: the files the config names are hashed once, here
     return written
 
 

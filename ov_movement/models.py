@@ -25,7 +25,6 @@ that importing this module stays cheap.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import inspect
 import logging
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ov_movement.config.paths import resolve_path  # re-exported: where stages look for it
 from ov_movement.config.pipeline import DEFAULT_MODEL, ModelConfig
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
 
@@ -41,27 +41,6 @@ if TYPE_CHECKING:
     import torch
 
 log = logging.getLogger(__name__)
-
-PACKAGE_PREFIX = "package:"
-
-
-def resolve_path(spec: str | Path, config_dir: Path | None = None) -> Path:
-    """A config path -> an absolute path: `package:<module>/<subpath>` or local (relative to config_dir)."""
-    text = str(spec)
-    if text.startswith(PACKAGE_PREFIX):
-        module, _, sub = text[len(PACKAGE_PREFIX) :].partition("/")
-        try:
-            found = importlib.util.find_spec(module) if module else None
-        except (ImportError, ValueError):
-            found = None
-        if found is None or not (found.submodule_search_locations or found.origin):
-            raise StageError(f"{text}: Python package {module!r} is not installed")
-        base = Path(next(iter(found.submodule_search_locations or []), None) or Path(found.origin).parent)
-        return (base / sub).resolve() if sub else base.resolve()
-    path = Path(text).expanduser()
-    if not path.is_absolute() and config_dir is not None:
-        path = Path(config_dir) / path
-    return path.resolve()
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ov_movement.errors import StageError
+from ov_movement.pause_points import pause_point
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import BenchmarkConfig
@@ -242,21 +243,28 @@ def run_benchmark_app(
     cmd = build_command(exe, model_path, settings, report_dir, data_shape)
     (report_dir / "command.json").write_text(json.dumps(cmd, indent=1))
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except OSError as error:
         raise StageError(f"could not start benchmark_app ({exe}): {error}") from error
-    (report_dir / "stdout.log").write_text(proc.stdout)
-    (report_dir / "stderr.log").write_text(proc.stderr)
+    try:
+        pause_point("benchmark", "benchmark_app")  # while it runs (see ov_movement/pause_points.py)
+        stdout, stderr = proc.communicate()
+    except BaseException:  # Ctrl-C reaches both of us; a SIGINT to our pid alone must not leave it running
+        proc.kill()
+        proc.wait()
+        raise
+    (report_dir / "stdout.log").write_text(stdout)
+    (report_dir / "stderr.log").write_text(stderr)
     report_path = report_dir / REPORT_NAME
     if proc.returncode != 0 or not report_path.is_file():
         # benchmark_app prints its own errors on stdout, so show both streams.
         raise StageError(
             f"benchmark_app failed on {model_path.name} (exit code {proc.returncode}); "
-            f"command: {' '.join(cmd)}\n--- stderr ---\n{_tail(proc.stderr)}\n--- stdout ---\n{_tail(proc.stdout)}"
+            f"command: {' '.join(cmd)}\n--- stderr ---\n{_tail(stderr)}\n--- stdout ---\n{_tail(stdout)}"
         )
-    parsed = parse_report(report_path, proc.stdout, batch)
+    parsed = parse_report(report_path, stdout, batch)
     return RunResult(
-        model=model, repeat=repeat, report_dir=str(report_dir), runtime=parse_runtime(proc.stdout), **parsed
+        model=model, repeat=repeat, report_dir=str(report_dir), runtime=parse_runtime(stdout), **parsed
     )
 
 

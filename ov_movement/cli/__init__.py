@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import Any
 
 from ov_movement import __version__
 from ov_movement.errors import OvMovementError
+from ov_movement.telemetry import disable_library_telemetry
 
 _SUBCOMMANDS = ("validate", "run", "status", "report", "schema")
 
@@ -30,7 +33,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ClosedPipeSafe:
+    """A stream whose reader may go away (`ov-movement status FILE | head -1`): the rest is dropped.
+
+    As the Python docs advise for SIGPIPE (`signal` module, "Note on SIGPIPE"): on EPIPE, point the
+    file descriptor at /dev/null so that no later write or flush (at exit included) fails again.
+    The command carries on, so a `run` whose output reader quit still finishes and caches its work.
+    """
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._discard()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard()
+
+    def _discard(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    disable_library_telemetry()  # before anything imports openvino or nncf (see ov_movement/telemetry.py)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -15,8 +15,9 @@ examples:
   ov-movement run pipelines/bert.json --only convert  just convert, from cached upstream outputs
   ov-movement run pipelines/bert.json --only benchmark --force   rerun it even if cached
 
-A stage runs when its fingerprint (the config keys it reads, its upstream stages, the versions of
-torch/nncf/openvino/transformers/onnx/ov-movement) has no intact entry in <workdir>/cache.
+A stage runs when its fingerprint (the config keys it reads, the contents of the files and
+directories they name, its upstream stages, the versions of torch/nncf/openvino/transformers/onnx/
+ov-movement) has no intact entry in <workdir>/cache.
 Selections never rerun upstream stages silently: if a selected stage needs outputs that are not
 cached, the command says what to run first. Results: <workdir>/<pipeline>/<stage> (links into the
 cache) and <workdir>/<pipeline>/ov-movement.lock. Interrupted? Run the same command again:
@@ -53,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--verify",
         action="store_true",
-        help="re-hash every cached output (default: re-hash only files whose size/time/inode changed)",
+        help="re-hash every cached output and every file the config names "
+        "(default: re-hash only files whose size/time/inode changed)",
     )
     parser.add_argument("--wait", action="store_true", help="if another run holds the workdir, wait for it")
     parser.set_defaults(func=main)

@@ -30,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("config", metavar="FILE", help="pipeline file (JSON or YAML)")
     parser.add_argument("--workdir", metavar="DIR", help=WORKDIR_HELP)
-    parser.add_argument("--verify", action="store_true", help="re-hash every cached output file")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-hash every cached output file and every file the config names",
+    )
     parser.set_defaults(func=main)
 
 

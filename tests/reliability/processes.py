@@ -1,8 +1,11 @@
-"""`ov-movement run` in a real subprocess, watched through the files and lines it writes.
+"""`ov-movement run` in a real subprocess, held at named points and signalled there.
 
-Moments are detected from what the run produces (an epoch checkpoint appearing in a `.partial`
-directory, a step record in `train_log.jsonl`, a progress line), never by guessing with a sleep;
-the short poll interval only bounds how late a moment is noticed.
+A run started with `pause_at="<stage>:<point>[:<n>]"` stops at that point
+(ov_movement/pause_points.py) and says so on stderr; `wait_paused()` waits for that line. The
+run cannot move on before the test signals it, so the moment of a Ctrl-C or a SIGKILL is exact
+however busy the machine is (polling for a file and then signalling lost that race on a loaded
+machine: the run had gone further, or finished the stage, before the signal landed). Lines are
+read as they come; the short poll interval only bounds how late a line is noticed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ov_movement.pause_points import ENV as PAUSE_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "pipelines" / "tiny.yaml"
 POLL_S = 0.02
@@ -26,12 +31,21 @@ INTERRUPTED = "interrupted: finished stages and epoch checkpoints are kept; run 
 class Run:
     """`python -m ov_movement run pipelines/tiny.yaml --workdir W ARGS...`, output collected live."""
 
-    def __init__(self, workdir: Path, *args: str, config: Path = TINY):
+    def __init__(self, workdir: Path, *args: str, config: Path = TINY, pause_at: str | None = None):
         self.workdir = workdir
+        self.pause_at = pause_at
         command = [sys.executable, "-m", "ov_movement", "run", str(config), "--workdir", str(workdir), *args]
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # A shell ignores SIGINT for what it starts in the background (`pytest ... &`), and children
+            # inherit that: the run would then never see its Ctrl-C. Inherit the default instead.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        env = {key: value for key, value in os.environ.items() if key != PAUSE_ENV}
+        if pause_at is not None:
+            env[PAUSE_ENV] = pause_at
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # one stream: nothing can block on a full second pipe
             text=True,
@@ -77,6 +91,11 @@ class Run:
             return next((line for line in list(self.lines) if all(p in line for p in parts)), None)
 
         return str(self.wait_for(f"a line with {parts}", matching, timeout))
+
+    def wait_paused(self, timeout: float = 600) -> str:
+        """Until the run holds still at its `pause_at` point (it cannot go on before a signal)."""
+        assert self.pause_at is not None
+        return self.wait_for_line(f"paused at {self.pause_at}", timeout=timeout)
 
     def send(self, sig: signal.Signals) -> None:
         """To the whole process group, as a terminal's Ctrl-C does."""
@@ -158,6 +177,7 @@ def manifest(workdir: Path, stage: str) -> dict:
 
 __all__ = [
     "INTERRUPTED",
+    "PAUSE_ENV",
     "ROOT",
     "Run",
     "TINY",

@@ -3,16 +3,20 @@ subprocesses; every rerun picks up where the last one stopped and the end result
 uninterrupted run's.
 
 One module-scoped chain pays for the training once: seven `ov-movement run pipelines/tiny.yaml
---until convert` processes on one workdir, each stopped at a moment read from the files the run
-writes, each the next one's starting point:
+--until convert` processes on one workdir, each held at a named point (OV_MOVEMENT_TEST_PAUSE_AT,
+see ov_movement/pause_points.py) and signalled there, each the next one's starting point:
 
-    1 SIGINT  sparsify, right after its first epoch checkpoint
+    1 SIGINT  sparsify, right after its first epoch checkpoint      (sparsify:epoch-checkpoint)
     2 SIGKILL sparsify, right after the resumed attempt's next epoch checkpoint
-    3 SIGINT  mask, right after its first epoch checkpoint (meanwhile: a second run, and status)
-    4 SIGKILL mask, in the middle of the next epoch (a step record past the checkpoint)
-    5 SIGINT  convert, once it runs
-    6 SIGKILL convert, once it runs
+    3 SIGINT  mask, right after its first epoch checkpoint          (mask:epoch-checkpoint)
+      (while it is held there: a second run, and status)
+    4 SIGKILL mask, in the middle of the next epoch: its first step (mask:step)
+    5 SIGINT  convert, after it wrote the dense IR                  (convert:dense-ir)
+    6 SIGKILL convert, at the same point
     7 to the end
+    8 SIGINT  benchmark, while benchmark_app runs                   (benchmark:benchmark_app)
+
+Held runs cannot move on before the signal, so the chain does not depend on the machine's speed.
 
 An uninterrupted run of the same pipeline goes on in parallel as the reference. Both use one
 torch thread (tiny.yaml asks for two): with two processes on two cores, two threads each made the
@@ -90,60 +94,51 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     seen: dict[str, Any] = {"workdir": workdir, "reference": reference_dir}
     runs: list[Run] = [reference]
     try:
-        run = Run(workdir, *UNTIL, config=config)
-        runs.append(run)
-        run.wait_for("a sparsify epoch checkpoint", lambda: epoch_checkpoints(workdir, "sparsify"))
-        seen["sigint_sparsify"] = _stop(run, signal.SIGINT)
+
+        def held(point: str) -> Run:
+            run = Run(workdir, *UNTIL, config=config, pause_at=point)
+            runs.append(run)
+            run.wait_paused()
+            return run
+
+        seen["sigint_sparsify"] = _stop(held("sparsify:epoch-checkpoint"), signal.SIGINT)
         last = seen["sigint_sparsify"].checkpoints["sparsify"][-1]
 
-        run = Run(workdir, *UNTIL, config=config)
-        runs.append(run)
-        run.wait_for(
-            "a later sparsify checkpoint",
-            lambda: [step for step in epoch_checkpoints(workdir, "sparsify") if step > last],
-        )
-        seen["sigkill_sparsify"] = _stop(run, signal.SIGKILL)
+        seen["sigkill_sparsify"] = _stop(held("sparsify:epoch-checkpoint"), signal.SIGKILL)
         newest = seen["sigkill_sparsify"].checkpoints["sparsify"][-1]
         seen["sigkill_sparsify_meta"] = checkpoint_meta(workdir, "sparsify", newest)
+        seen["sigkill_sparsify_last_before"] = last
 
-        run = Run(workdir, *UNTIL, config=config)
-        runs.append(run)
-        run.wait_for_line("mask", "running")
+        run = held("mask:epoch-checkpoint")
         second, status = (
             _cli("run", str(config), "--workdir", str(workdir), *UNTIL),
             _cli("status", str(config), "--workdir", str(workdir)),
         )
-        run.wait_for("a mask epoch checkpoint", lambda: epoch_checkpoints(workdir, "mask"))
-        seen["sigint_mask"] = _stop(run, signal.SIGINT)
+        seen["second_run"] = (second.wait(timeout=300), *second.communicate())
+        seen["status_while_running"] = (status.wait(timeout=300), *status.communicate())
         seen["holder_pid"] = run.pid
-        seen["second_run"] = (second.wait(timeout=120), *second.communicate())
-        seen["status_while_running"] = (status.wait(timeout=120), *status.communicate())
-        resumed_at = seen["sigint_mask"].checkpoints["mask"][-1]
+        seen["sigint_mask"] = _stop(run, signal.SIGINT)
 
-        run = Run(workdir, *UNTIL, config=config)
-        runs.append(run)
-        run.wait_for(
-            "a mask step after the checkpoint",
-            lambda: [step for step in logged_steps(workdir, "mask") if step > resumed_at],
-        )
-        seen["sigkill_mask"] = _stop(run, signal.SIGKILL)
+        seen["sigkill_mask"] = _stop(held("mask:step"), signal.SIGKILL)
+        seen["sigkill_mask_steps"] = logged_steps(workdir, "mask")
 
-        run = Run(workdir, *UNTIL, config=config)
-        runs.append(run)
-        run.wait_for_line("convert", "running")
-        seen["sigint_convert"] = _stop(run, signal.SIGINT)
+        seen["sigint_convert"] = _stop(held("convert:dense-ir"), signal.SIGINT)
         seen["convert_entries_after_sigint"] = entries(workdir, "convert")
 
-        run = Run(workdir, *UNTIL, config=config)
-        runs.append(run)
-        run.wait_for_line("convert", "running")
-        seen["sigkill_convert"] = _stop(run, signal.SIGKILL)
+        seen["sigkill_convert"] = _stop(held("convert:dense-ir"), signal.SIGKILL)
         seen["convert_entries_after_sigkill"] = entries(workdir, "convert")
 
         run = Run(workdir, *UNTIL, config=config)
         runs.append(run)
         seen["final"] = Stop(run.finish(), run.output, None)
         seen["reference_run"] = Stop(reference.finish(), reference.output, None)
+        seen["leftovers"] = [p for p in workdir.glob("cache/*/*") if not p.name.isalnum()]
+
+        run = Run(workdir, "--until", "benchmark", config=config, pause_at="benchmark:benchmark_app")
+        runs.append(run)
+        run.wait_paused()
+        seen["sigint_benchmark"] = _stop(run, signal.SIGINT)
+        seen["benchmark_entries_after_sigint"] = entries(workdir, "benchmark")
     finally:
         for run in runs:
             run.kill()
@@ -195,6 +190,7 @@ def test_sigkill_during_mask_then_rerun_resumes_from_the_last_epoch_checkpoint(c
     killed = chain["sigkill_mask"]
     assert killed.code == -signal.SIGKILL
     assert killed.checkpoints["mask"] == [resumed_at]  # killed mid-epoch: nothing newer was saved
+    assert resumed_at in chain["sigkill_mask_steps"]  # ... after the first step past the checkpoint
     assert "mask: 2 epoch(s)" in chain["sigint_convert"].output
     assert f"(resumed at step {resumed_at})" in chain["sigint_convert"].output
     assert manifest(chain["workdir"], "mask")["metrics"]["resumed_from_step"] == resumed_at
@@ -214,6 +210,13 @@ def test_interrupted_convert_is_restarted_and_never_cached_half_done(chain):
     assert "Traceback" not in final.output
 
 
+def test_ctrl_c_while_benchmark_app_runs_exits_130_with_one_line(chain):
+    """Ctrl-C reaches benchmark_app and OpenVINO in our process alike: no crash, no traceback from
+    a library's helper process (OpenVINO's telemetry forked one per event; it is off now)."""
+    _assert_ctrl_c(chain["sigint_benchmark"], "benchmark")
+    assert chain["benchmark_entries_after_sigint"] == []
+
+
 def test_a_second_run_on_the_same_workdir_fails_clearly_while_status_reports_it(chain):
     code, out, err = chain["second_run"]
     assert code == 2, out + err
@@ -228,7 +231,7 @@ def test_end_result_equals_an_uninterrupted_run(chain):
     workdir, reference = chain["workdir"], chain["reference"]
     assert chain["reference_run"].code == 0, chain["reference_run"].output
     assert chain["final"].code == 0
-    assert not [p for p in workdir.glob("cache/*/*") if not p.name.isalnum()], "leftovers in the cache"
+    assert not chain["leftovers"], "leftovers in the cache"  # (before step 8 interrupts benchmark)
     view, expected = workdir / "tiny-bert", reference / "tiny-bert"
     assert_same_masks(view / "mask" / "checkpoint", expected / "mask" / "checkpoint")
     for stage in ("sparsify", "mask"):

@@ -36,7 +36,8 @@ def _start_blocked(toy, stage: str, after: str) -> tuple[subprocess.Popen, Path]
         str(fifo),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
+    # Only a bound on a busy machine's start-up: the run blocks in the stage until it is signalled.
+    deadline = time.monotonic() + 600
     while not list(toy.workdir.glob(f"cache/{stage}/*.partial/{after}")):
         if process.poll() is not None:
             pytest.fail(f"the blocked run exited early:\n{process.stdout.read()}")
@@ -97,7 +98,7 @@ def test_wait_queues_behind_a_running_run(toy, capsys):
     results = []
     waiter = threading.Thread(target=lambda: results.append(toy.run(wait=True)))
     waiter.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 600  # the waiter blocks on the lock: a bound, not a race
     while "waiting for the ov-movement run" not in capsys.readouterr().out:
         assert time.monotonic() < deadline
         time.sleep(0.02)

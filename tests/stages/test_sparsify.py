@@ -235,34 +235,42 @@ sparsify.run(StageContext("sparsify", loaded.config, loaded.config_dir, root / "
 
 @pytest.mark.slow
 def test_sigkill_mid_epoch_then_rerun_gives_the_same_masks(trained, tmp_path):
-    """A real kill (no cleanup code runs) in the middle of an epoch; the rerun resumes and matches."""
+    """A real kill (no cleanup code runs) in the middle of an epoch; the rerun resumes and matches.
+
+    The run is held right after its 6th step (inside the second epoch of 4 steps) by the
+    OV_MOVEMENT_TEST_PAUSE_AT hook and killed there, whatever the machine's load."""
     import os
     import signal
     import subprocess
     import sys
-    import time
     from pathlib import Path
+
+    from ov_movement.pause_points import ENV
 
     config_file = tmp_path / "tiny.json"
     config_file.write_text(json.dumps(tiny_pipeline_dict()))
     log = tmp_path / "sparsify" / "train_log.jsonl"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), ENV: "sparsify:step:6"}
     process = subprocess.Popen(
         [sys.executable, "-c", _SPARSIFY_SCRIPT, str(config_file), str(tmp_path)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            if log.exists() and len(log.read_text().splitlines()) >= 6:  # inside the second epoch
+        lines = []
+        for line in process.stderr:  # ends (without the line) if the process dies first
+            lines.append(line)
+            if line.startswith("paused at sparsify:step:6"):
                 break
-            time.sleep(0.01)
+        assert lines and lines[-1].startswith("paused at"), "".join(lines)
         process.send_signal(signal.SIGKILL)
     finally:
+        process.kill()
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    assert len([line for line in log.read_text().splitlines() if '"loss"' in line]) >= 6
     assert not (tmp_path / "sparsify" / "checkpoint").exists()
     from ov_movement.config.load import load_pipeline
 
