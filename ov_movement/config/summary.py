@@ -221,6 +221,23 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     if movement.target_scopes is not None:
         lines.append(("only layers in", ", ".join(as_list(movement.target_scopes))))
     lines.append(("ignored scopes", ", ".join(as_list(movement.ignored_scopes)) or "none"))
+    if config.quantization is not None:
+        lines.append(
+            (
+                "quantization",
+                f"{config.quantization_loc}: runs as quantization-aware training next to movement sparsity "
+                "(JPQD) -> convert/pruned_qat.xml (INT8)",
+            )
+        )
+    if config.distillation is not None:
+        teacher = config.distillation.teacher
+        lines.append(
+            (
+                "distillation",
+                f"from {'the baseline stage' if teacher == 'baseline' else teacher}, temperature "
+                f"{_num(config.distillation.temperature)}, weight {_num(config.distillation.weight)}",
+            )
+        )
     for name in config.unsupported_algorithms:
         lines.append(("other algorithm", f"{name}: not yet supported (kept, not run)"))
     for key in config.ignored_nncf_keys:

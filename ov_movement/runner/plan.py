@@ -15,7 +15,7 @@ from pathlib import Path
 from ov_movement.config.load import LoadedPipeline
 from ov_movement.errors import StageError
 from ov_movement.runner.fingerprint import Fingerprint, compute_fingerprints, describe_changes
-from ov_movement.runner.graph import ancestors, select, topological_order
+from ov_movement.runner.graph import ancestors, for_config, select, topological_order
 from ov_movement.runner.lockfile import LockFile, pipeline_dir
 from ov_movement.runner.store import EntryCheck, Store
 from ov_movement.stages.base import StageSpec
@@ -120,6 +120,7 @@ def make_plan(
     force: bool = False,
     verify: bool = False,
 ) -> Plan:
+    registry = for_config(registry, loaded.config)
     order = topological_order(registry)
     selection = set(select(registry, from_=from_, until=until, only=only))
     root = resolve_workdir(loaded, workdir)
