@@ -1,11 +1,12 @@
 """Shared fixtures. `trained`: one sparsify + mask run of the tiny pipeline (tests/training/tiny.py),
-structured masking on, shared by the training and stage tests."""
+structured masking on, shared by the training and stage tests; `trained_jpqd`: the same with
+quantization-aware training and distillation from the dense baseline."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.training.tiny import TrainedPipeline, run_stage, tiny_config
+from tests.training.tiny import TrainedPipeline, run_baseline, run_stage, tiny_config, tiny_jpqd_dict
 
 
 @pytest.fixture(scope="session")
@@ -13,6 +14,19 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipeline:
     """sparsify + mask of the tiny pipeline in this process (about 5 s on 2 cores)."""
     root = tmp_path_factory.mktemp("trained")
     config = tiny_config()
+    first = run_stage("sparsify", config, root)
+    second = run_stage("mask", config, root)
+    return TrainedPipeline(root, config, first, second)
+
+
+@pytest.fixture(scope="session")
+def trained_jpqd(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipeline:
+    """baseline, then sparsify + mask with quantization-aware training and distillation from it (JPQD)."""
+    from ov_movement.config.pipeline import PipelineConfig
+
+    root = tmp_path_factory.mktemp("trained-jpqd")
+    config = PipelineConfig.model_validate(tiny_jpqd_dict())
+    run_baseline(config, root)
     first = run_stage("sparsify", config, root)
     second = run_stage("mask", config, root)
     return TrainedPipeline(root, config, first, second)

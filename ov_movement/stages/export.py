@@ -108,7 +108,7 @@ def export_model(
         reports.append(_check_onnx(out_dir / "model_shrunk.onnx", samples, reference, cfg.atol, where))
 
     if qat is not None:
-        reports.append(_export_qat(*qat, samples, names, out_dir, cfg, where))
+        reports += _export_qat(*qat, samples, names, out_dir, cfg, where, structure=structure, plan=plan)
 
     np.savez(out_dir / "samples.npz", **samples)
     shrink_info = plan_to_json(cfg.shrink, plan) | {
@@ -153,10 +153,15 @@ def _export_qat(
     out_dir: Path,
     cfg: ExportConfig,
     where: str,
-):
-    """model_qat.onnx from the stripped NNCF model, checked with ONNX Runtime on the samples; the
-    torch model's logits on the whole eval split kept for convert's agreement check."""
+    *,
+    structure=None,
+    plan=(),
+) -> list:
+    """model_qat.onnx from the stripped NNCF model (shrunk torch-side by the same plan as the FP32
+    model, weight quantizers sliced with the weights), checked with ONNX Runtime on the samples; the
+    QAT torch model's logits on the whole eval split kept for convert's agreement check."""
     from ov_movement.deploy.onnx_export import export_onnx
+    from ov_movement.deploy.shrink import shrink_model
 
     inputs = {n: np.ascontiguousarray(eval_arrays[n], dtype=samples[n].dtype) for n in names}
     logits = np.concatenate(
@@ -166,9 +171,16 @@ def _export_qat(
         ]
     )
     np.savez(out_dir / QAT_REFERENCE, labels=np.asarray(eval_labels), logits=logits, **inputs)
+    reference = _torch(qat_model, samples)
+    reports = []
+    if plan:
+        qat_model = shrink_model(copy.deepcopy(qat_model), structure, plan)
+        reports.append(
+            _compare(reference, _torch(qat_model, samples), cfg.atol, "shrunk QAT torch model", where)
+        )
     opset = max(cfg.opset, QDQ_MIN_OPSET)
     export_onnx(qat_model, samples, out_dir / QAT_ONNX, opset=opset, dynamic=cfg.dynamic_axes)
-    return _check_onnx(out_dir / QAT_ONNX, samples, _torch(qat_model, samples), cfg.atol, where)
+    return [*reports, _check_onnx(out_dir / QAT_ONNX, samples, reference, cfg.atol, where)]
 
 
 def _structure(model: nn.Module, mode: str):

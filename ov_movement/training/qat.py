@@ -23,12 +23,22 @@ from ov_movement.errors import StageError
 
 def load_qat_model(config: Any, checkpoint_dir: Path, config_dir: Path) -> torch.nn.Module:
     """NNCF model of a JPQD checkpoint: masks baked in, quantizers as torch fake-quantize, eval, CPU."""
+    model, quantization = load_qat_network(config, checkpoint_dir, config_dir)
+    with torch.no_grad():
+        quantization.strip_model(quantization.model, do_copy=False)
+    return model
+
+
+def load_qat_network(config: Any, checkpoint_dir: Path, config_dir: Path) -> tuple[torch.nn.Module, Any]:
+    """(model, NNCF's QuantizationController) of a JPQD checkpoint, masks baked in, eval, CPU, float32.
+
+    The model is the HF model whose compressed part is NNCF's network (heads outside it included)."""
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
     from ov_movement.training.checkpoint import load_checkpoint
     from ov_movement.training.nncf_setup import compress, ensure_nncf, nncf_config_dict
 
     if config.quantization is None:
-        raise RuntimeError("load_qat_model needs a config with a quantization section")
+        raise RuntimeError("load_qat_network needs a config with a quantization section")
     ensure_nncf()  # before the model is built
     checkpoint = load_checkpoint(Path(checkpoint_dir), training_state=False)
     meta = checkpoint.meta
@@ -51,14 +61,11 @@ def load_qat_model(config: Any, checkpoint_dir: Path, config_dir: Path) -> torch
             log_dir=Path(log_dir),
         )
         compressed = compress(model, config, nncf_config, compression_state=checkpoint.compression_state)
-    wrapped = compressed.model
-    wrapped.load_state_dict(checkpoint.model_state)
+    compressed.model.load_state_dict(checkpoint.model_state)
     if compressed.quantization is None:
         raise StageError(f"{checkpoint_dir}: the checkpoint holds no quantizers")
     bake_masks(compressed.ctrl)
-    with torch.no_grad():
-        compressed.quantization.strip_model(compressed.quantization.model, do_copy=False)
-    return model.float().cpu().eval() if compressed.model is not model else wrapped.float().cpu().eval()
+    return compressed.model.float().cpu().eval(), compressed.quantization
 
 
 def bake_masks(movement_ctrl: Any) -> None:
@@ -73,4 +80,4 @@ def bake_masks(movement_ctrl: Any) -> None:
                 module.remove_pre_forward_operation(key)
 
 
-__all__ = ["bake_masks", "load_qat_model"]
+__all__ = ["bake_masks", "load_qat_model", "load_qat_network"]
