@@ -407,13 +407,15 @@ def _duplicate_scopes(entries: Any) -> list:
 
 
 class OtherAlgorithmSection(BaseModel):
-    """Another NNCF algorithm next to movement sparsity: checked loosely, kept as written."""
+    """Another NNCF algorithm next to movement sparsity: checked loosely, kept as written (NNCF checks
+    a `quantization` section when it builds the model)."""
 
     model_config = ConfigDict(extra="allow", strict=True, title="OtherAlgorithmSection")
 
     algorithm: str = Field(
         json_schema_extra={"enum": [a for a in NNCF_ALGORITHMS if a != MOVEMENT_SPARSITY]},
-        description="Another NNCF algorithm (not yet run by ov-movement; its section is passed through).",
+        description="Another NNCF algorithm: `quantization` runs as quantization-aware training next to "
+        "movement sparsity (JPQD); the others are kept as written but not run yet.",
     )
 
     @field_validator("algorithm")
