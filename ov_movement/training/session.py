@@ -283,12 +283,14 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         state = LoopState(global_step=plan.start_step)
         if phase == MASK:
             state.extra["sparsity_before"] = _sparsity_snapshot(ctrl)
+    # Before the RNG is set: building the teacher draws random initial weights, and a resumed run must
+    # continue with exactly the generator state an uninterrupted one had.
+    distiller = _distiller(ctx, data, processor, device)
     if checkpoint is not None:
         restore_rng(checkpoint.rng_state)
     else:
         torch.manual_seed(training.seed)
 
-    distiller = _distiller(ctx, data, processor, device)
     loop = Loop(
         phase=phase,
         model=model,
