@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ov_movement.errors import StageError
+from ov_movement.errors import ConfigError, ConfigIssue, StageError
 
 BASELINE_MODEL_FILE = "model.pt"  # written by stages/baseline.py: the dense model's state_dict
 BASELINE_META_FILE = "model.json"  # num_labels and label names of that model
@@ -118,9 +118,14 @@ def load_teacher(
         model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         return model.float().eval()
     model_config = config.model.model_copy(update={"name_or_path": teacher, "config": None})
-    model = build_model(
-        model_config, config_dir, num_labels=num_labels, label_names=label_names, processor=processor
-    )
+    try:
+        model = build_model(
+            model_config, config_dir, num_labels=num_labels, label_names=label_names, processor=processor
+        )
+    except ConfigError as error:  # the teacher's directory, not model.name_or_path, is at fault
+        raise ConfigError(
+            [ConfigIssue("distillation.teacher", issue.msg) for issue in error.issues]
+        ) from error
     return model.float().eval()
 
 
