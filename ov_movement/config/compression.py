@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -442,7 +443,13 @@ def _algorithm_kind(value: Any) -> str:
 
 CompressionItem = Annotated[
     Annotated[MovementSparsityConfig, Tag("<movement>")]
-    | Annotated[OtherAlgorithmSection, WrapValidator(_keep_as_written), Tag("<other>")],
+    | Annotated[
+        OtherAlgorithmSection,
+        WrapValidator(_keep_as_written),
+        # Kept as a plain dict: serialised as written (else pydantic warns it is not the model).
+        PlainSerializer(copy.deepcopy),
+        Tag("<other>"),
+    ],
     Discriminator(_algorithm_kind),
 ]
 
