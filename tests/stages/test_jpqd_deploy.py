@@ -111,3 +111,43 @@ def test_shrink_slices_weight_quantizers_with_the_ffn_neurons(trained_jpqd):
     }
     with torch.no_grad():
         torch.testing.assert_close(shrunk(**batch).logits, qat(**batch).logits, atol=1e-5, rtol=0)
+
+
+def _mask_all_heads(model: torch.nn.Module, block: str) -> None:
+    """What movement sparsity leaves when it masks every head of a block: Q/K/V rows and biases and
+    the output projection's columns exactly zero."""
+    with torch.no_grad():
+        for name in ("query", "key", "value"):
+            linear = model.get_submodule(f"{block}.attention.self.{name}")
+            linear.weight.zero_()
+            linear.bias.zero_()
+        model.get_submodule(f"{block}.attention.output.dense").weight.zero_()
+
+
+def test_a_block_without_heads_is_shrunk_torch_side_for_the_qat_model_too(trained_jpqd, tmp_path):
+    """OpenVINO's pass fails on a block with every head masked: export drops it torch-side from the
+    FP32 and from the QAT model alike, and pruned_qat.xml still agrees with the QAT model."""
+    from ov_movement.data import load_eval_arrays
+    from ov_movement.models import get_task
+    from ov_movement.stages.convert import build_irs
+    from ov_movement.stages.export import export_model
+    from ov_movement.training.checkpoint import load_sparse_model
+    from ov_movement.training.qat import load_qat_model
+
+    config, checkpoint = trained_jpqd.config, trained_jpqd.mask_dir / "checkpoint"
+    plain = load_sparse_model(config, checkpoint, Path("."))
+    qat = load_qat_model(config, checkpoint, Path("."))
+    for model in (plain, qat):
+        _mask_all_heads(model, "bert.encoder.layer.0")
+    arrays, _ = load_eval_arrays(config, Path("."), limit=config.export.verify_samples)
+    exported = export_model(
+        plain, arrays, tmp_path / "export", config.export, qat=(qat, *load_eval_arrays(config, Path(".")))
+    )
+    assert exported.metrics["shrunk"] and exported.metrics["dropped_heads"] >= 4
+    converted = build_irs(
+        tmp_path / "export", tmp_path / "convert", config.convert, task=get_task(config.model.task)
+    )
+    stats = json.loads((tmp_path / "convert" / "stats.json").read_text())["pruned_qat"]
+    assert stats["agreement"] >= 0.99 and stats["quantized_matmuls"] > 0
+    assert stats["removal_efficiency"]["attention_heads"] == 1.0
+    assert converted.metrics["pruned_qat_quantized_matmuls"] == stats["quantized_matmuls"]
