@@ -64,6 +64,12 @@ QAT_ONNX = "model_qat.onnx"
 QAT_REFERENCE = "qat_reference.npz"
 # Q/DQ opsets: per-channel QuantizeLinear needs 13.
 QDQ_MIN_OPSET = 13
+# Quantize/dequantize pairs snap activations to a grid: where ONNX Runtime's float accumulation
+# differs from torch's in the last bit, a value can round to the neighbouring level, and the logits
+# move by a few quantization steps (0.006 measured on MiniLM, 7e-9 on the tiny BERT). The QAT
+# artefacts are checked to this tolerance; what matters, the INT8 IR predicting what the QAT model
+# predicts, is checked by convert on the whole eval split.
+QAT_ATOL = 0.05
 EVAL_BATCH = 64
 
 
@@ -172,15 +178,14 @@ def _export_qat(
     )
     np.savez(out_dir / QAT_REFERENCE, labels=np.asarray(eval_labels), logits=logits, **inputs)
     reference = _torch(qat_model, samples)
+    atol = max(cfg.atol, QAT_ATOL)
     reports = []
     if plan:
         qat_model = shrink_model(copy.deepcopy(qat_model), structure, plan)
-        reports.append(
-            _compare(reference, _torch(qat_model, samples), cfg.atol, "shrunk QAT torch model", where)
-        )
+        reports.append(_compare(reference, _torch(qat_model, samples), atol, "shrunk QAT torch model", where))
     opset = max(cfg.opset, QDQ_MIN_OPSET)
     export_onnx(qat_model, samples, out_dir / QAT_ONNX, opset=opset, dynamic=cfg.dynamic_axes)
-    return [*reports, _check_onnx(out_dir / QAT_ONNX, samples, reference, cfg.atol, where)]
+    return [*reports, _check_onnx(out_dir / QAT_ONNX, samples, reference, atol, where)]
 
 
 def _structure(model: nn.Module, mode: str):
