@@ -1,6 +1,7 @@
 """Shared fixtures. `trained`: one sparsify + mask run of the tiny pipeline (tests/training/tiny.py),
-structured masking on, shared by the training and stage tests. `tiny_pipeline`: the whole shipped
-pipelines/tiny.yaml run once by the CLI, shared by the end-to-end and browser tests."""
+structured masking on, shared by the training and stage tests; `trained_jpqd`: the same with
+quantization-aware training and distillation from the dense baseline. `tiny_pipeline`: the whole
+shipped pipelines/tiny.yaml run once by the CLI, shared by the end-to-end and browser tests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.tiny import TrainedPipeline, run_stage, tiny_config
+from tests.training.tiny import TrainedPipeline, run_baseline, run_stage, tiny_config, tiny_jpqd_dict
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,16 @@ def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return workdir, proc.stdout
+
+
+@pytest.fixture(scope="session")
+def trained_jpqd(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipeline:
+    """baseline, then sparsify + mask with quantization-aware training and distillation from it (JPQD)."""
+    from ov_movement.config.pipeline import PipelineConfig
+
+    root = tmp_path_factory.mktemp("trained-jpqd")
+    config = PipelineConfig.model_validate(tiny_jpqd_dict())
+    run_baseline(config, root)
+    first = run_stage("sparsify", config, root)
+    second = run_stage("mask", config, root)
+    return TrainedPipeline(root, config, first, second)

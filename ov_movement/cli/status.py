@@ -40,8 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ov_movement.config.load import load_pipeline
+    from ov_movement.config.summary import algorithm_notes
     from ov_movement.runner.execute import pipeline_status, print_status
 
-    plan = pipeline_status(load_pipeline(args.config), STAGES, args.workdir, verify=args.verify)
+    loaded = load_pipeline(args.config)
+    plan = pipeline_status(loaded, STAGES, args.workdir, verify=args.verify)
     print_status(plan)
+    for label, text in algorithm_notes(loaded.config):  # e.g. quantization runs (JPQD), never silently
+        print(f"{label}: {text}")
     return 0

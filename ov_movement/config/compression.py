@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -413,13 +414,15 @@ def _duplicate_scopes(entries: Any) -> list:
 
 
 class OtherAlgorithmSection(BaseModel):
-    """Another NNCF algorithm next to movement sparsity: checked loosely, kept as written."""
+    """Another NNCF algorithm next to movement sparsity: checked loosely, kept as written (NNCF checks
+    a `quantization` section when it builds the model)."""
 
     model_config = ConfigDict(extra="allow", strict=True, title="OtherAlgorithmSection")
 
     algorithm: str = Field(
         json_schema_extra={"enum": [a for a in NNCF_ALGORITHMS if a != MOVEMENT_SPARSITY]},
-        description="Another NNCF algorithm (not yet run by ov-movement; its section is passed through).",
+        description="Another NNCF algorithm: `quantization` runs as quantization-aware training next to "
+        "movement sparsity (JPQD); the others are kept as written but not run yet.",
     )
 
     @field_validator("algorithm")
@@ -446,7 +449,13 @@ def _algorithm_kind(value: Any) -> str:
 
 CompressionItem = Annotated[
     Annotated[MovementSparsityConfig, Tag("<movement>")]
-    | Annotated[OtherAlgorithmSection, WrapValidator(_keep_as_written), Tag("<other>")],
+    | Annotated[
+        OtherAlgorithmSection,
+        WrapValidator(_keep_as_written),
+        # Kept as a plain dict: serialised as written (else pydantic warns it is not the model).
+        PlainSerializer(copy.deepcopy),
+        Tag("<other>"),
+    ],
     Discriminator(_algorithm_kind),
 ]
 

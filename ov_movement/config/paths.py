@@ -29,8 +29,13 @@ from ov_movement.errors import StageError
 PACKAGE_PREFIX = "package:"
 
 
+@dataclass(frozen=True)
 class _PathMarker:
-    """Metadata marking a string field as naming a file or directory the stages read."""
+    """Metadata marking a string field as naming a file or directory the stages read.
+
+    `keywords` are values of the field that name no file (`distillation.teacher: baseline`)."""
+
+    keywords: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return "PATH"
@@ -38,6 +43,11 @@ class _PathMarker:
 
 PATH = _PathMarker()
 ConfigPath = Annotated[str, PATH]
+
+
+def config_path_or(*keywords: str) -> Any:
+    """A `ConfigPath` that may also hold one of `keywords`, which are never resolved or hashed."""
+    return Annotated[str, _PathMarker(frozenset(keywords))]
 
 
 def resolve_path(spec: str | Path, config_dir: Path | None = None) -> Path:
@@ -109,8 +119,9 @@ def path_fields(model: BaseModel, prefix: str = "") -> dict[str, str]:
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         loc = f"{prefix}{name}"
-        if _is_path(field.annotation, tuple(field.metadata)):
-            if isinstance(value, str) and value:
+        marker = _path_marker(field.annotation, tuple(field.metadata))
+        if marker is not None:
+            if isinstance(value, str) and value and value not in marker.keywords:
                 found[loc] = value
             elif isinstance(value, list | tuple):  # a list of paths
                 found.update(
@@ -121,13 +132,19 @@ def path_fields(model: BaseModel, prefix: str = "") -> dict[str, str]:
     return found
 
 
-def _is_path(annotation: Any, metadata: tuple[Any, ...] = ()) -> bool:
-    """Does the annotation carry the PATH marker (also inside `ConfigPath | None`)?"""
-    if any(item is PATH for item in metadata):
-        return True
+def _path_marker(annotation: Any, metadata: tuple[Any, ...] = ()) -> _PathMarker | None:
+    """The path marker the annotation carries (also inside `ConfigPath | None`), or None."""
+    for item in metadata:
+        if isinstance(item, _PathMarker):
+            return item
     if get_origin(annotation) is Annotated:
-        return any(item is PATH for item in annotation.__metadata__) or _is_path(get_args(annotation)[0])
-    return any(_is_path(arg) for arg in get_args(annotation) if get_origin(arg) is Annotated or get_args(arg))
+        return _path_marker(get_args(annotation)[0], tuple(annotation.__metadata__))
+    for arg in get_args(annotation):
+        if get_origin(arg) is Annotated or get_args(arg):
+            found = _path_marker(arg)
+            if found is not None:
+                return found
+    return None
 
 
 def _nested_paths(value: Any, loc: str) -> dict[str, str]:
@@ -157,6 +174,7 @@ def path_dependencies(config: BaseModel, config_dir: Path) -> list[PathDependenc
 __all__ = [
     "PACKAGE_PREFIX",
     "PATH",
+    "config_path_or",
     "ConfigPath",
     "PathDependency",
     "package_release",

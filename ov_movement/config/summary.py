@@ -229,8 +229,7 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     if movement.target_scopes is not None:
         lines.append(("only layers in", ", ".join(as_list(movement.target_scopes))))
     lines.append(("ignored scopes", ", ".join(as_list(movement.ignored_scopes)) or "none"))
-    for name in config.unsupported_algorithms:
-        lines.append(("other algorithm", f"{name}: not yet supported (kept, not run)"))
+    lines += algorithm_notes(config)
     for key in config.ignored_nncf_keys:
         lines.append(("ignored NNCF key", f"{key} ({NNCF_IGNORED_KEYS[key]})"))
     for text in warnings(config):
@@ -239,4 +238,30 @@ def render_summary(loaded: LoadedPipeline, label: str | None = None) -> str:
     return "\n".join([head] + [f"  {label:<{_WIDTH}}{text}" for label, text in lines])
 
 
-__all__ = ["preset_table", "render_summary", "warnings"]
+def algorithm_notes(config: PipelineConfig) -> list[tuple[str, str]]:
+    """What the compression list's other algorithms and `distillation` do: (label, text) pairs, shown
+    by `validate` and `status` so that no section is ever silently ignored."""
+    notes = []
+    if config.quantization is not None:
+        notes.append(
+            (
+                "quantization",
+                f"{config.quantization_loc}: runs as quantization-aware training next to movement sparsity "
+                "(JPQD) -> convert/pruned_qat.xml (INT8)",
+            )
+        )
+    if config.distillation is not None:
+        teacher = config.distillation.teacher
+        notes.append(
+            (
+                "distillation",
+                f"from {'the baseline stage' if teacher == 'baseline' else teacher}, temperature "
+                f"{_num(config.distillation.temperature)}, weight {_num(config.distillation.weight)}",
+            )
+        )
+    for name in config.unsupported_algorithms:
+        notes.append(("other algorithm", f"{name}: not yet supported (kept, not run)"))
+    return notes
+
+
+__all__ = ["algorithm_notes", "preset_table", "render_summary", "warnings"]

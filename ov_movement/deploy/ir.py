@@ -63,15 +63,22 @@ def static_shapes(model: ov.Model, batch: int, seq: int) -> dict[str, list[int]]
     return shapes
 
 
-def prune_ir(onnx_path: Path, *, batch: int, seq: int, keep_dynamic: bool = True) -> ov.Model:
+def prune_ir(
+    onnx_path: Path, *, batch: int, seq: int, keep_dynamic: bool = True, quantized: bool = False
+) -> ov.Model:
     """optimum-intel's sequence: static reshape, MOC(cf=False), pruning, names cleanup, reshape back.
 
-    Raises StageError when OpenVINO's pass fails (it does when whole blocks are masked).
+    `quantized` (a QuantizeLinear/DequantizeLinear model, JPQD): the weights' FakeQuantize ops are
+    first folded into INT8 constants (`compress_quantize_weights_transformation`); without that the
+    pass shrinks weights but not their per-channel quantizer ranges and fails ("FakeQuantize ...
+    Argument shapes are inconsistent"). Raises StageError when OpenVINO's pass fails (it does when
+    whole blocks are masked).
     """
     from openvino._offline_transformations import (
         apply_fused_names_cleanup,
         apply_moc_transformations,
         apply_pruning_transformation,
+        compress_quantize_weights_transformation,
     )
 
     model = canonical_input_names(ov.Core().read_model(str(onnx_path)))
@@ -79,6 +86,8 @@ def prune_ir(onnx_path: Path, *, batch: int, seq: int, keep_dynamic: bool = True
     if not all(s.is_static for s in original.values()):
         model.reshape(static_shapes(model, batch, seq))
     try:
+        if quantized:
+            compress_quantize_weights_transformation(model)
         apply_moc_transformations(model, cf=False)
         apply_pruning_transformation(model)
         apply_fused_names_cleanup(model)

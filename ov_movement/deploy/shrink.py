@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from transformers.pytorch_utils import prune_linear_layer
 
+from ov_movement.deploy.shrink_qat import slice_linear, weight_quantizers
 from ov_movement.deploy.structure import ModelStructure, arch_spec
 from ov_movement.errors import StageError
 
@@ -202,6 +203,11 @@ def _drop_heads(model: nn.Module, block: Any, heads: list[int], spec: Any) -> No
             _set_submodule(model, paths["attention"], replacement)
         return
     attention = model.get_submodule(paths["attention"])
+    if any(weight_quantizers(m) for m in attention.modules()):  # prune_heads rebuilds the Linears
+        raise StageError(
+            "dropping single heads of a quantization-aware model torch-side would lose its weight "
+            "quantizers; leave them to OpenVINO (export.shrink: auto)"
+        )
     if hasattr(attention, "prune_heads"):
         attention.prune_heads(list(heads))
         return
@@ -229,8 +235,9 @@ def _drop_neurons(model: nn.Module, paths: dict[str, str], neurons: list[int], s
         return
     dropped = set(neurons)
     keep = torch.tensor([j for j in range(size) if j not in dropped], dtype=torch.long)
-    _set_submodule(model, paths["ffn_in"], prune_linear_layer(ffn_in, keep, dim=0))
-    _set_submodule(model, paths["ffn_out"], prune_linear_layer(ffn_out, keep, dim=1))
+    # In place, weight quantizers included (a QAT model's; prune_linear_layer would drop them).
+    slice_linear(ffn_in, keep, dim=0)
+    slice_linear(ffn_out, keep, dim=1)
 
 
 def plan_to_json(mode: ShrinkMode, plan: list[BlockShrink]) -> dict[str, Any]:

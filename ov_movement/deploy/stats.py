@@ -33,11 +33,28 @@ class WeightShape:
         return [self.out_features, self.in_features]
 
 
+_INT8_TYPES = {ov.Type.i8, ov.Type.u8}
+# Dequantization of a compressed INT8 weight: Constant(i8) -> Convert -> [Subtract zero point] -> Multiply scale.
+_DEQUANTIZE = {"Convert", "Subtract", "Multiply"}
+
+
 def _constant_source(node: ov.Node) -> ov.Node | None:
-    # Weights reach MatMul as Constant, or Constant -> Convert when stored as fp16.
-    while node.get_type_name() == "Convert":
+    # Weights reach MatMul as Constant, Constant -> Convert when stored as fp16, or through the
+    # dequantization of an INT8 weight (compress_quantize_weights_transformation's output).
+    while node.get_type_name() in _DEQUANTIZE:
         node = node.input_value(0).get_node()
     return node if node.get_type_name() == "Constant" else None
+
+
+def quantized_matmuls(model: ov.Model) -> int:
+    """Weight MatMuls whose weight is stored as an INT8 constant."""
+    count = 0
+    for op in model.get_ordered_ops():
+        if op.get_type_name() != "MatMul":
+            continue
+        source = _constant_source(op.input_value(1).get_node())
+        count += source is not None and source.get_element_type() in _INT8_TYPES
+    return count
 
 
 def weight_matmuls(model: ov.Model) -> dict[str, WeightShape]:
@@ -56,10 +73,10 @@ def weight_matmuls(model: ov.Model) -> dict[str, WeightShape]:
 
 
 def parameter_count(model: ov.Model) -> int:
-    """Elements of all floating-point constants (weights, biases, norms, embeddings)."""
+    """Elements of all floating-point and INT8 constants (weights, biases, norms, embeddings)."""
     total = 0
     for op in model.get_ops():
-        if op.get_type_name() == "Constant" and op.get_element_type() in _FLOAT_TYPES:
+        if op.get_type_name() == "Constant" and op.get_element_type() in _FLOAT_TYPES | _INT8_TYPES:
             shape = op.get_output_shape(0)
             total += int(_prod(shape))
     return total
@@ -179,6 +196,7 @@ __all__ = [
     "onnx_matmul_names",
     "onnx_scope",
     "parameter_count",
+    "quantized_matmuls",
     "removal_efficiency",
     "weight_matmuls",
 ]

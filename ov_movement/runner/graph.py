@@ -12,6 +12,11 @@ from ov_movement.errors import ConfigError, ConfigIssue
 from ov_movement.stages.base import StageSpec
 
 
+def for_config(registry: Mapping[str, StageSpec], config: object) -> dict[str, StageSpec]:
+    """The registry as `config` shapes it: each spec's optional `configure` hook applied."""
+    return {name: spec.for_config(config) for name, spec in registry.items()}
+
+
 def topological_order(registry: Mapping[str, StageSpec]) -> list[str]:
     """Stages ordered so that upstream comes first; ties keep the registry's order."""
     problems = []
@@ -107,4 +112,4 @@ def select(
     return [name for name in order if name in chosen]
 
 
-__all__ = ["ancestors", "check_names", "descendants", "select", "topological_order"]
+__all__ = ["ancestors", "check_names", "descendants", "for_config", "select", "topological_order"]

@@ -18,7 +18,7 @@ from ov_movement.config.paths import path_dependencies
 from ov_movement.errors import ConfigError, StageError
 from ov_movement.runner.dependencies import DependencyHasher
 from ov_movement.runner.fingerprint import Fingerprint, compute_fingerprints, describe_changes
-from ov_movement.runner.graph import ancestors, select, topological_order
+from ov_movement.runner.graph import ancestors, for_config, select, topological_order
 from ov_movement.runner.lockfile import LockFile, pipeline_dir
 from ov_movement.runner.store import EntryCheck, Store
 from ov_movement.stages.base import StageSpec
@@ -124,6 +124,7 @@ def make_plan(
     force: bool = False,
     verify: bool = False,
 ) -> Plan:
+    registry = for_config(registry, loaded.config)
     order = topological_order(registry)
     selection = set(select(registry, from_=from_, until=until, only=only))
     root = resolve_workdir(loaded, workdir)

@@ -7,9 +7,24 @@ what the stages do.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from ov_movement.stages.base import StageContext, StageResult, StageSpec
 
 _TRAINING_INPUTS = ("model", "data", "training", "compression")
+
+
+def _with_distillation(spec: StageSpec, config: Any) -> StageSpec:
+    """With `distillation`, training reads that section, and a `baseline` teacher makes baseline upstream."""
+    distillation = getattr(config, "distillation", None)
+    if distillation is None:
+        return spec
+    upstream = spec.upstream
+    if distillation.teacher == "baseline" and spec.name == "sparsify":  # mask gets it through sparsify
+        upstream = (*upstream, "baseline")
+    return replace(spec, upstream=upstream, reads=(*spec.reads, "distillation"))
+
 
 STAGES: dict[str, StageSpec] = {
     spec.name: spec
@@ -22,6 +37,7 @@ STAGES: dict[str, StageSpec] = {
             ignores=("training.epochs",),
             resumable=True,
             description="movement sparsification through the warm-up (NNCF)",
+            configure=_with_distillation,
         ),
         StageSpec(
             name="mask",
@@ -30,6 +46,7 @@ STAGES: dict[str, StageSpec] = {
             reads=_TRAINING_INPUTS,
             resumable=True,
             description="structured masking, then fine-tuning for the remaining epochs",
+            configure=_with_distillation,
         ),
         StageSpec(
             name="export",

@@ -80,6 +80,12 @@ class StageSpec:
     # Keep `output_dir` across an interrupted attempt so the stage can resume (training stages).
     resumable: bool = False
     description: str = ""
+    # Optional: the spec as a given config needs it (e.g. one more upstream stage and config read
+    # when a section is present). The runner applies it before planning and knows nothing of why.
+    configure: Callable[[StageSpec, Any], StageSpec] | None = None
+
+    def for_config(self, config: Any) -> StageSpec:
+        return self if self.configure is None else self.configure(self, config)
 
     def load(self) -> Callable[[StageContext], StageResult]:
         if callable(self.run):

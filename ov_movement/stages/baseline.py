@@ -4,6 +4,8 @@ Movement sparsity is only worth it if the pruned model stays close to what plain
 reaches; this stage measures that number with the same data split, optimiser, learning rate and
 batch size as the sparse run, and no NNCF at all. Disabled by default (it costs a training run);
 when disabled it records that and returns at once, so the report simply leaves the row out.
+The fine-tuned model is kept (`training.distill.BASELINE_MODEL_FILE`): it is the default teacher
+of knowledge distillation.
 """
 
 from __future__ import annotations
@@ -100,6 +102,9 @@ def run(ctx: StageContext) -> StageResult:
     finally:
         torch.set_num_threads(threads)
 
+    from ov_movement.training.distill import save_teacher
+
+    save_teacher(model.cpu(), output_dir, num_labels=data.num_labels, label_names=data.label_names)
     final = history[-1]
     metrics = {"enabled": True, "epochs": epochs, "steps": steps, "seconds_per_step": seconds / max(1, steps)}
     metrics.update({k: v for k, v in final.items() if k not in ("epoch", "step")})

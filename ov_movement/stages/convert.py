@@ -7,6 +7,10 @@
   Verified against the dense IR on the samples and, when dynamic, on a batch 1 / seq 16 slice.
 - `stats.json`: sizes, parameters, linear FLOPs per token, per-MatMul shapes, removal efficiency
   (final, and OpenVINO's pass alone on `model.onnx`), verification results.
+- `pruned_qat.xml/.bin` (JPQD, when export wrote `model_qat.onnx`): the quantization-aware model,
+  weights folded to INT8, then the same pruning pass. Checked like `pruned.xml` for removal, plus
+  the count of INT8 weight MatMuls and its agreement with the QAT torch model's predictions on the
+  whole eval split (`stats.json` `pruned_qat`); below `QAT_MIN_AGREEMENT` the stage fails.
 
 All checks compile with f32 inference precision (this CPU defaults to bf16).
 """
@@ -23,6 +27,7 @@ import numpy as np
 from ov_movement.errors import StageError
 from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
+from ov_movement.stages.export import QAT_ONNX, QAT_REFERENCE
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import ConvertConfig
@@ -31,10 +36,15 @@ log = logging.getLogger(__name__)
 
 
 def run(ctx: StageContext) -> StageResult:
-    return build_irs(ctx.input("export"), ctx.output_dir, ctx.config.convert)
+    from ov_movement.models import get_task
+
+    return build_irs(
+        ctx.input("export"), ctx.output_dir, ctx.config.convert, task=get_task(ctx.config.model.task)
+    )
 
 
-def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig) -> StageResult:
+def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any = None) -> StageResult:
+    """`task` (models.get_task): its metrics score pruned_qat.xml (only needed for JPQD exports)."""
     from ov_movement.deploy import ir, stats
     from ov_movement.deploy.onnx_export import onnx_outputs
     from ov_movement.deploy.structure import ModelStructure
@@ -132,6 +142,9 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig) -> StageResul
         "inference_precision": "f32",
         "verification": [r.to_json() for r in reports],
     }
+    qat_path = export_dir / QAT_ONNX
+    if qat_path.exists():
+        result["pruned_qat"] = _build_qat(export_dir, out_dir, cfg, structure, reference_names, task)
     (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
     metrics = {
@@ -146,7 +159,96 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig) -> StageResul
         f".bin {dense_sum['bin_bytes'] / 1e6:.2f} MB -> {pruned_sum['bin_bytes'] / 1e6:.2f} MB, "
         f"linear FLOPs x{result['flop_bound_speedup']:.2f} fewer"
     )
+    if "pruned_qat" in result:
+        qat = result["pruned_qat"]
+        metrics |= {
+            "pruned_qat_bin_bytes": qat["bin_bytes"],
+            "pruned_qat_quantized_matmuls": qat["quantized_matmuls"],
+            "pruned_qat_agreement": qat["agreement"],
+            "pruned_qat_accuracy": qat["accuracy"],
+            "pruned_qat_removal_efficiency": qat["removal_efficiency"],
+        }
+        summary += (
+            f"; pruned_qat.xml {qat['bin_bytes'] / 1e6:.2f} MB, {qat['quantized_matmuls']} INT8 MatMuls, "
+            f"agrees with the QAT model on {qat['agreement']:.2%} of {qat['eval_samples']} eval samples"
+        )
     return StageResult(metrics=metrics, summary=summary)
+
+
+QAT_XML = "pruned_qat.xml"
+# The INT8 IR must predict what the quantization-aware torch model predicts on the eval split.
+QAT_MIN_AGREEMENT = 0.99
+
+
+def _build_qat(
+    export_dir: Path, out_dir: Path, cfg: ConvertConfig, structure, reference_names, task
+) -> dict[str, Any]:
+    """pruned_qat.xml from model_qat.onnx: INT8 weights, pruning pass, agreement with the QAT model."""
+    from ov_movement.deploy import ir, stats
+
+    source = export_dir / QAT_ONNX
+    log.info("pruned QAT IR: INT8 weights + pruning transformation on %s", source.name)
+    try:
+        model = ir.prune_ir(
+            source, batch=cfg.batch_size, seq=cfg.seq_length, keep_dynamic=cfg.keep_dynamic, quantized=True
+        )
+        compiled = ir.compile_f32(model)
+    except (StageError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0][:300]
+        raise StageError(f"the pruned INT8 (QAT) IR: {first}") from exc
+    agreement = _qat_agreement(compiled, export_dir / QAT_REFERENCE, model, task)
+    if agreement["agreement"] < QAT_MIN_AGREEMENT:
+        raise StageError(
+            f"{QAT_XML} predicts what the quantization-aware torch model predicts on only "
+            f"{agreement['agreement']:.2%} of {agreement['eval_samples']} eval samples (needs "
+            f"{QAT_MIN_AGREEMENT:.0%}): the INT8 conversion changed the model"
+        )
+    ir.save_ir(
+        model, out_dir / QAT_XML, compress_to_fp16=False
+    )  # INT8 weights; fp16 would touch only the rest
+    matmuls = stats.weight_matmuls(model)
+    removal = stats.removal_efficiency(structure, matmuls, reference_names) if structure else None
+    return stats.ir_summary(model, out_dir / QAT_XML) | {
+        "source": source.name,
+        "inputs": ir.input_partial_shapes(model),
+        "quantized_matmuls": stats.quantized_matmuls(model),
+        "weight_matmuls": len(matmuls),
+        "removal_efficiency": _fractions(removal),
+        "removal_detail": removal,
+        "inference_precision": "f32 activations requested; INT8 where the IR quantizes",
+        **agreement,
+    }
+
+
+def _qat_agreement(compiled, reference_path: Path, model, task) -> dict[str, Any]:
+    """Share of eval samples where the IR's prediction equals the QAT torch model's; both accuracies."""
+    from ov_movement.deploy import ir
+    from ov_movement.deploy.verify import fit_inputs
+
+    with np.load(reference_path) as npz:
+        reference = {k: npz[k] for k in npz.files}
+    logits, labels = reference.pop("logits"), reference.pop("labels")
+    names = list(reference)
+    static = all(inp.get_partial_shape().is_static for inp in model.inputs)
+    batch = model.inputs[0].get_partial_shape()[0].get_length() if static else 64
+    outputs = []
+    for start in range(0, len(labels), batch):
+        chunk = {n: a[start : start + batch] for n, a in reference.items()}
+        size = len(chunk[names[0]])
+        if static:
+            chunk = fit_inputs(chunk, names, batch, reference[names[0]].shape[1])
+        outputs.append(ir.infer(compiled, chunk)["logits"][:size])
+    predicted = np.concatenate(outputs)
+    predict = getattr(task, "predictions", lambda x: x.argmax(axis=-1))  # QA: start/end positions
+    torch_pred, ir_pred = predict(logits), predict(predicted)
+    agree = np.all(torch_pred == ir_pred, axis=tuple(range(1, torch_pred.ndim)))
+    return {
+        "eval_samples": int(len(labels)),
+        "agreement": float(agree.mean()),
+        "accuracy": task.metrics(predicted, labels)["accuracy"] if task is not None else None,
+        "qat_torch_accuracy": task.metrics(logits, labels)["accuracy"] if task is not None else None,
+        "agreement_threshold": QAT_MIN_AGREEMENT,
+    }
 
 
 def _prune(source: Path, cfg: ConvertConfig):
@@ -198,4 +300,4 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a and b else None
 
 
-__all__ = ["build_irs", "run"]
+__all__ = ["QAT_MIN_AGREEMENT", "QAT_XML", "build_irs", "run"]

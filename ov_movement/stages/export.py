@@ -12,6 +12,11 @@ Outputs (in the stage directory):
 - `verification.json`: per artefact and output, max abs diff vs torch and ok.
 - `samples.npz`: the eval inputs used for verification, so convert checks the IRs on the same
   real samples without loading data.
+- `model_qat.onnx` (JPQD: `compression` holds `quantization`): the quantization-aware model with
+  standard QuantizeLinear/DequantizeLinear pairs (training.qat), verified against that torch model;
+  `qat_reference.npz`: the whole eval split's inputs, labels and that torch model's logits, the
+  reference convert checks `pruned_qat.xml`'s predictions against. `model.onnx` stays the FP32 model (quantizers left out), so dense.xml, pruned.xml and
+  post-training quantization keep their meaning.
 """
 
 from __future__ import annotations
@@ -41,14 +46,42 @@ def run(ctx: StageContext) -> StageResult:
     from ov_movement.training.checkpoint import load_sparse_model
 
     cfg = ctx.config.export
-    model = load_sparse_model(ctx.config, ctx.input("mask") / "checkpoint", ctx.config_dir)
+    checkpoint = ctx.input("mask") / "checkpoint"
+    model = load_sparse_model(ctx.config, checkpoint, ctx.config_dir)
+    qat = None
+    if ctx.config.quantization is not None:
+        from ov_movement.training.qat import load_qat_model
+
+        qat = (
+            load_qat_model(ctx.config, checkpoint, ctx.config_dir),
+            *load_eval_arrays(ctx.config, ctx.config_dir),
+        )
     arrays, _ = load_eval_arrays(ctx.config, ctx.config_dir, limit=cfg.verify_samples)
-    return export_model(model, arrays, ctx.output_dir, cfg)
+    return export_model(model, arrays, ctx.output_dir, cfg, qat=qat)
+
+
+QAT_ONNX = "model_qat.onnx"
+QAT_REFERENCE = "qat_reference.npz"
+# Q/DQ opsets: per-channel QuantizeLinear needs 13.
+QDQ_MIN_OPSET = 13
+# Quantize/dequantize pairs snap activations to a grid: where ONNX Runtime's float accumulation
+# differs from torch's in the last bit, a value can round to the neighbouring level, and the logits
+# move by a few quantization steps (0.006 measured on MiniLM, 7e-9 on the tiny BERT). The QAT
+# artefacts are checked to this tolerance; what matters, the INT8 IR predicting what the QAT model
+# predicts, is checked by convert on the whole eval split.
+QAT_ATOL = 0.05
+EVAL_BATCH = 64
 
 
 def export_model(
-    model: nn.Module, arrays: Mapping[str, np.ndarray], out_dir: Path, cfg: ExportConfig
+    model: nn.Module,
+    arrays: Mapping[str, np.ndarray],
+    out_dir: Path,
+    cfg: ExportConfig,
+    *,
+    qat: tuple[nn.Module, Mapping[str, np.ndarray], np.ndarray] | None = None,
 ) -> StageResult:
+    """`qat`: the quantization-aware model with the whole eval split (inputs, labels), for JPQD."""
     """Everything but loading: export, shrink, verify, write the outputs listed in the module doc."""
     from ov_movement.deploy.onnx_export import export_onnx, model_input_names
     from ov_movement.deploy.shrink import plan_shrink, plan_to_json, shrink_model
@@ -80,6 +113,12 @@ def export_model(
         export_onnx(shrunk, samples, out_dir / "model_shrunk.onnx", opset=cfg.opset, dynamic=cfg.dynamic_axes)
         reports.append(_check_onnx(out_dir / "model_shrunk.onnx", samples, reference, cfg.atol, where))
 
+    fp32_diff = max(r.max_abs_diff or 0.0 for r in reports)
+    qat_reports = []
+    if qat is not None:
+        qat_reports = _export_qat(*qat, samples, names, out_dir, cfg, where, structure=structure, plan=plan)
+    reports += qat_reports
+
     np.savez(out_dir / "samples.npz", **samples)
     shrink_info = plan_to_json(cfg.shrink, plan) | {
         "onnx": "model_shrunk.onnx" if plan else None,
@@ -96,11 +135,14 @@ def export_model(
         "opset": cfg.opset,
         "dynamic_axes": cfg.dynamic_axes,
         "inputs": names,
-        "max_abs_diff": max(r.max_abs_diff or 0.0 for r in reports),
+        "max_abs_diff": fp32_diff,  # the FP32 artefacts; the QAT ones: qat_max_abs_diff
         "shrunk": bool(plan),
         "dropped_heads": shrink_info["dropped_heads"],
         "dropped_neurons": shrink_info["dropped_neurons"],
     }
+    if qat is not None:
+        metrics["qat_onnx"] = QAT_ONNX
+        metrics["qat_max_abs_diff"] = max(r.max_abs_diff or 0.0 for r in qat_reports)
     if structure:
         metrics |= {"masked_heads": structure.masked_heads, "masked_neurons": structure.masked_neurons}
     summary = f"model.onnx (opset {cfg.opset}, max diff {metrics['max_abs_diff']:.2g})"
@@ -109,6 +151,44 @@ def export_model(
             f"; shrunk torch-side: {metrics['dropped_heads']} heads, {metrics['dropped_neurons']} FFN neurons"
         )
     return StageResult(metrics=metrics, summary=summary)
+
+
+def _export_qat(
+    qat_model: nn.Module,
+    eval_arrays,
+    eval_labels,
+    samples,
+    names,
+    out_dir: Path,
+    cfg: ExportConfig,
+    where: str,
+    *,
+    structure=None,
+    plan=(),
+) -> list:
+    """model_qat.onnx from the stripped NNCF model (shrunk torch-side by the same plan as the FP32
+    model, weight quantizers sliced with the weights), checked with ONNX Runtime on the samples; the
+    QAT torch model's logits on the whole eval split kept for convert's agreement check."""
+    from ov_movement.deploy.onnx_export import export_onnx
+    from ov_movement.deploy.shrink import shrink_model
+
+    inputs = {n: np.ascontiguousarray(eval_arrays[n], dtype=samples[n].dtype) for n in names}
+    logits = np.concatenate(
+        [
+            _torch(qat_model, {n: a[start : start + EVAL_BATCH] for n, a in inputs.items()})["logits"]
+            for start in range(0, len(inputs[names[0]]), EVAL_BATCH)
+        ]
+    )
+    np.savez(out_dir / QAT_REFERENCE, labels=np.asarray(eval_labels), logits=logits, **inputs)
+    reference = _torch(qat_model, samples)
+    atol = max(cfg.atol, QAT_ATOL)
+    reports = []
+    if plan:
+        qat_model = shrink_model(copy.deepcopy(qat_model), structure, plan)
+        reports.append(_compare(reference, _torch(qat_model, samples), atol, "shrunk QAT torch model", where))
+    opset = max(cfg.opset, QDQ_MIN_OPSET)
+    export_onnx(qat_model, samples, out_dir / QAT_ONNX, opset=opset, dynamic=cfg.dynamic_axes)
+    return [*reports, _check_onnx(out_dir / QAT_ONNX, samples, reference, atol, where)]
 
 
 def _structure(model: nn.Module, mode: str):
@@ -156,4 +236,4 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-__all__ = ["export_model", "run"]
+__all__ = ["QAT_ONNX", "QAT_REFERENCE", "export_model", "run"]

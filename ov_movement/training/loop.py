@@ -61,17 +61,35 @@ def lr_multiplier(
 def make_optimizer(
     model: torch.nn.Module, learning_rate: float, weight_decay: float
 ) -> torch.optim.Optimizer:
-    """AdamW; no weight decay on biases, norms and NNCF's importance scores."""
+    """AdamW; no weight decay on biases, norms, NNCF's importance scores and quantizer ranges (decay
+    would shrink a per-channel weight scale [out, 1] towards 0 and clip the weights it quantizes)."""
+    quantizer_params = _quantizer_parameters(model)
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        if param.ndim < 2 or "importance" in name or "norm" in name.lower():
+        if param.ndim < 2 or "importance" in name or "norm" in name.lower() or id(param) in quantizer_params:
             no_decay.append(param)
         else:
             decay.append(param)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=learning_rate)
+
+
+def _quantizer_parameters(model: torch.nn.Module) -> set[int]:
+    """ids of the parameters of NNCF quantizer modules (scales, input_low/input_range)."""
+    import sys
+
+    if "nncf.torch" not in sys.modules:  # plain training (baseline): never import NNCF for it
+        return set()
+    from nncf.torch.quantization.layers import BaseQuantizer
+
+    return {
+        id(param)
+        for module in model.modules()
+        if isinstance(module, BaseQuantizer)
+        for param in module.parameters(recurse=False)
+    }
 
 
 def _finite(value: float | None) -> float | None:
@@ -171,6 +189,10 @@ class Loop:
     structured_masking: bool
     progress: bool = False
     total_params: int = 0
+    # The controller that steps, adds its loss and is checkpointed: movement + quantization's composite
+    # in JPQD (None: `ctrl`). `ctrl` stays the movement controller (masks, statistics, freezing).
+    composite: Any = None
+    distiller: Any = None  # training.distill.Distiller, or None
     _last: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def _batch(self, indices: Sequence[int], features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
@@ -180,9 +202,13 @@ class Loop:
     def _operands_frozen(self) -> bool:
         return all(info.operand.frozen for info in self.ctrl.sparsified_module_info)
 
+    @property
+    def training_ctrl(self) -> Any:
+        return self.ctrl if self.composite is None else self.composite
+
     def train_epoch(self, epoch: int, state: LoopState, start: int = 0, stop: int | None = None) -> None:
         """Batches [start, stop) of `epoch`; NNCF's epoch_step() only when the epoch begins here."""
-        scheduler = self.ctrl.scheduler
+        scheduler = self.training_ctrl.scheduler
         if start == 0:
             scheduler.epoch_step()
         self.model.train()
@@ -207,15 +233,19 @@ class Loop:
         scheduler = self.ctrl.scheduler
         started = time.perf_counter()
         was_frozen = self._operands_frozen()
-        scheduler.step()  # before the forward: threshold/factor for this step; masking after warm-up
+        self.training_ctrl.scheduler.step()  # before the forward: threshold/factor; masking after warm-up
         step = state.global_step  # 0-based index, = NNCF's scheduler.current_step
         if not was_frozen and self._operands_frozen():
             self._note_frozen(state, step, epoch)
         batch = self._batch(indices, self.train_features)
         outputs = self.model(**batch)
         task_loss = outputs.loss
-        compression_loss = self.ctrl.loss()
-        loss = task_loss + compression_loss
+        distill_loss = None
+        main_loss = task_loss
+        if self.distiller is not None:
+            main_loss, distill_loss = self.distiller.mix(task_loss, outputs.logits, batch)
+        compression_loss = self.training_ctrl.loss()
+        loss = main_loss + compression_loss
         loss.backward()
         if self.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
@@ -234,6 +264,7 @@ class Loop:
             "loss": float(loss.detach()),
             "task_loss": float(task_loss.detach()),
             "compression_loss": float(torch.as_tensor(compression_loss).detach()),
+            **({"distillation_loss": float(distill_loss.detach())} if distill_loss is not None else {}),
             "importance_regularization_factor": _finite(scheduler.current_importance_regularization_factor),
             "importance_threshold": _finite(scheduler.current_importance_threshold),
             "linear_sparsity": stats.linear_sparsity(self.ctrl),

@@ -39,6 +39,9 @@ STRUCTURED_FAMILIES = ("bert", "wav2vec2", "swin", "mobilebert", "distilbert", "
 FAMILY_ALIASES = {"roberta": "bert"}
 
 
+EXTENSION_LOAD_TIMEOUT_S = 1800
+
+
 class CompressionSetupError(ConfigError, StageError):
     """The compression section does not fit the model (scopes, block sizes, model family).
 
@@ -82,6 +85,9 @@ def ensure_nncf() -> Any:
     """Import `nncf.torch` with legacy tracing enabled (before any model is built); returns it."""
     already = "nncf.torch" in sys.modules
     os.environ["NNCF_TORCH_LEGACY_TRACING"] = "1"
+    # Quantization-aware training compiles NNCF's CPU extension on first use: minutes on a small
+    # machine, past NNCF's 60 s default, after which it gives up (and leaves the build half done).
+    os.environ.setdefault("NNCF_EXTENSION_LOAD_TIMEOUT", str(EXTENSION_LOAD_TIMEOUT_S))
     from nncf.common.logging.logger import nncf_logger  # imports the nncf package, not nncf.torch
 
     if _FILTER not in nncf_logger.filters:
@@ -128,17 +134,8 @@ def movement_loc(config: Any) -> str:
 
 
 def other_algorithms(config: Any) -> list[str]:
-    compression = config.compression
-    if not isinstance(compression, list):
-        return []
-    names = []
-    for section in compression:
-        algorithm = (
-            section.get("algorithm") if isinstance(section, dict) else getattr(section, "algorithm", None)
-        )
-        if algorithm != "movement_sparsity":
-            names.append(str(algorithm))
-    return names
+    """Algorithms of the compression list that are kept as written but not run (quantization runs)."""
+    return list(config.unsupported_algorithms)
 
 
 def nncf_config_dict(
@@ -169,7 +166,22 @@ def nncf_config_dict(
             ]
         )
     params["steps_per_epoch"] = int(steps_per_epoch)
-    return {"input_info": input_info, "compression": section, "log_dir": str(log_dir)}
+    compression: Any = section
+    if config.quantization is not None:  # JPQD: NNCF composes both into one controller, in the list's order
+        compression = [
+            section if item is config.movement else copy.deepcopy(item)
+            for item in config.compression
+            if item is config.movement or item is config.quantization
+        ]
+    return {"input_info": input_info, "compression": compression, "log_dir": str(log_dir)}
+
+
+def movement_section(nncf_config: dict[str, Any]) -> dict[str, Any]:
+    """The movement_sparsity section of an NNCF config dict (object or list)."""
+    compression = nncf_config["compression"]
+    if isinstance(compression, dict):
+        return compression
+    return next(s for s in compression if s.get("algorithm") == "movement_sparsity")
 
 
 def model_family(model: Any) -> str | None:
@@ -290,6 +302,8 @@ class ScopeReport:
     layers: list[LayerInfo] = field(default_factory=list)  # sparsified, in graph order
     ignored: list[LayerInfo] = field(default_factory=list)
     mode_by_layer: dict[str, str] = field(default_factory=dict)  # nncf name -> fine/block/per_dim
+    node_names: list[str] = field(default_factory=list)  # every operation of the NNCF graph
+    consumers: dict[str, list[str]] = field(default_factory=dict)  # operation -> the ones reading its output
 
 
 def _matches(name: str, pattern: str) -> bool:
@@ -389,7 +403,7 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
 
     ensure_nncf()
     base = movement_loc(config)
-    section = nncf_config["compression"]
+    section = movement_section(nncf_config)
     probe_config = NNCFConfig.from_dict({k: v for k, v in nncf_config.items() if k != "compression"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -430,7 +444,13 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
 
         return should_consider_scope(name, ignored or None, targets or None)
 
-    report = ScopeReport()
+    report = ScopeReport(
+        node_names=all_names,
+        consumers={
+            node.node_name: [n.node_name for n in graph.get_next_nodes(node)]
+            for node in graph.get_all_nodes()
+        },
+    )
     for node in linear_nodes:
         (report.layers if considered(node.node_name) else report.ignored).append(info(node))
     if not report.layers and not issues:
@@ -502,15 +522,92 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
 
 
 # ---------------------------------------------------------------------------------------------
+# Quantization next to movement sparsity (JPQD).
+
+# The base model's own multiplications, outside its layers: in BERT-family models with eager attention
+# the one that scales the padding mask, `(1 - mask) * finfo(float32).min` (`BertModel[bert]/__mul___0`).
+_MASK_SCALING = re.compile(r"^(?:[^/]+/)?[^/]+/__mul___\d+$")
+
+
+def leave_attention_mask_unquantized(nncf_config: dict[str, Any], scopes: ScopeReport) -> dict[str, Any]:
+    """Add the padding-mask scaling and the operations adding its output to the attention scores to
+    the quantization section's ignored scopes (NNCF puts the quantizer of an output at its consumers).
+
+    The mask holds -3.4e38 at every padded position: NNCF's min/max range statistics overflow to
+    -inf and stop ("Statistics are not collected for ... __mul___0"), and a quantizer over
+    [-3.4e38, 0] would be meaningless anyway. The mask is an input, not a learned activation."""
+    scaling = [name for name in scopes.node_names if _MASK_SCALING.match(name)]
+    hits = scaling + [c for name in scaling for c in scopes.consumers.get(name, [])]
+    if not hits or not isinstance(nncf_config["compression"], list):
+        return nncf_config
+    nncf_config = copy.deepcopy(nncf_config)
+    for section in nncf_config["compression"]:
+        if section.get("algorithm") == "quantization":
+            ignored = _patterns(section.get("ignored_scopes"))
+            section["ignored_scopes"] = ignored + [name for name in hits if name not in ignored]
+    log.info(
+        "quantization: the attention-mask scaling %s and its %d consumers stay unquantized",
+        scaling[0],
+        len(hits) - len(scaling),
+    )
+    return nncf_config
+
+
+# ---------------------------------------------------------------------------------------------
 # Wrapping.
 
 
 @dataclass
 class CompressedModel:
     model: Any  # NNCFNetwork (still an instance of the HF class)
-    ctrl: Any  # MovementSparsityController
+    ctrl: Any  # MovementSparsityController (masks, statistics, freezing)
     scopes: ScopeReport
     group_warnings: list[str]
+    # What training steps, whose loss it adds and whose state a checkpoint keeps: the composite
+    # controller of movement sparsity + quantization (JPQD), else `ctrl` itself.
+    composite: Any = None
+    quantization: Any = None  # NNCF's QuantizationController (JPQD), else None
+
+    def __post_init__(self) -> None:
+        if self.composite is None:
+            self.composite = self.ctrl
+
+
+def controller_of(ctrl: Any, cls: type) -> Any:
+    """The child controller of class `cls` in a (possibly composite) NNCF controller, or None."""
+    if isinstance(ctrl, cls):
+        return ctrl
+    return next((child for child in getattr(ctrl, "child_ctrls", ()) if isinstance(child, cls)), None)
+
+
+class _InitBatches:
+    """Batches of model keyword inputs for NNCF's quantizer range initialisation (no labels needed)."""
+
+    def __init__(self, batches: Any, batch_size: int, count: int):
+        self._batches, self.batch_size, self._count = batches, batch_size, count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._batches())
+
+    def __len__(self) -> int:
+        return self._count
+
+
+def register_init_data(nncf_config: Any, batches: Any, batch_size: int, count: int) -> None:
+    """Give NNCF the train split for quantizer range (and batch-norm) initialisation, keyword inputs
+    as the model takes them (what optimum-intel's OVTrainer registered)."""
+    from nncf.config.structures import BNAdaptationInitArgs, QuantizationRangeInitArgs
+    from nncf.torch.initialization import PTInitializingDataLoader
+
+    class KeywordLoader(PTInitializingDataLoader):
+        def get_inputs(self, batch: dict[str, Any]) -> tuple[tuple, dict]:
+            return (), {k: v for k, v in batch.items() if k != "labels"}
+
+        def get_target(self, batch: dict[str, Any]) -> Any:
+            return batch.get("labels")
+
+    loader = KeywordLoader(_InitBatches(batches, batch_size, count))
+    nncf_config.register_extra_structs([QuantizationRangeInitArgs(loader), BNAdaptationInitArgs(loader)])
 
 
 def compress(
@@ -519,8 +616,13 @@ def compress(
     nncf_config: dict[str, Any],
     *,
     compression_state: dict[str, Any] | None = None,
+    init_data: tuple[Any, int, int] | None = None,
 ) -> CompressedModel:
-    """Family check, scope checks, then `create_compressed_model` (optionally restoring a state)."""
+    """Family check, scope checks, then `create_compressed_model` (optionally restoring a state).
+
+    `init_data` = (a function giving an iterable of keyword-input batches, batch size, batch count):
+    the train split for quantizer range initialisation when the config holds `quantization` (NNCF
+    skips initialisation when a compression state is restored: the ranges come from the checkpoint)."""
     nncf_torch = ensure_nncf()
     from nncf import NNCFConfig
 
@@ -530,25 +632,40 @@ def compress(
 
     for name in other_algorithms(config):
         log.warning(
-            "compression: algorithm %r is accepted in the config but not applied yet (only movement_sparsity runs)",
+            "compression: algorithm %r is accepted in the config but not applied yet (movement_sparsity and "
+            "quantization run)",
             name,
         )
+    if config.quantization is not None and init_data is None and compression_state is None:
+        raise RuntimeError("quantization-aware training needs init_data for the quantizer ranges")
     target, attribute = compression_target(model)
     check_structured_family(target, config)
     check_preset(target, config)
     scopes = check_scopes(target, nncf_config, config)
+    if config.quantization is not None:
+        nncf_config = leave_attention_mask_unquantized(nncf_config, scopes)
     Path(nncf_config["log_dir"]).mkdir(parents=True, exist_ok=True)
     with capture_nncf_warnings() as captured, warnings.catch_warnings(), _family_alias(target):
         warnings.filterwarnings(
             "ignore", message=r".*create_compressed_model.*deprecated", category=FutureWarning
         )
-        ctrl, wrapped = nncf_torch.create_compressed_model(
-            target, NNCFConfig.from_dict(nncf_config), compression_state=compression_state, dump_graphs=False
+        nncf_cfg = NNCFConfig.from_dict(nncf_config)
+        if init_data is not None and config.quantization is not None:
+            register_init_data(nncf_cfg, *init_data)
+        composite, wrapped = nncf_torch.create_compressed_model(
+            target, nncf_cfg, compression_state=compression_state, dump_graphs=False
         )
     if attribute is not None:  # the head stays outside NNCF: put the wrapped part back in its place
         setattr(model, attribute, wrapped)
         wrapped = model
-    result = CompressedModel(wrapped, ctrl, scopes, captured)
+    from nncf.experimental.torch.sparsity.movement.algo import MovementSparsityController
+    from nncf.torch.quantization.algo import QuantizationController
+
+    ctrl = controller_of(composite, MovementSparsityController)
+    quantization = controller_of(composite, QuantizationController)
+    if config.quantization is not None and quantization is None:
+        raise StageError("the config holds `quantization` but NNCF built no quantization controller")
+    result = CompressedModel(wrapped, ctrl, scopes, captured, composite, quantization)
     _report_structure(result, config)
     return result
 
@@ -652,6 +769,10 @@ __all__ = [
     "check_structured_family",
     "compression_target",
     "compress",
+    "controller_of",
+    "leave_attention_mask_unquantized",
+    "movement_section",
+    "register_init_data",
     "ensure_nncf",
     "group_unit_size",
     "model_family",

@@ -101,6 +101,10 @@ def resume_key(config: Any, phase: str, upstream: str | None = None) -> str:
         "compression": config.movement.model_dump(mode="json"),
         "upstream": upstream,
     }
+    if config.quantization is not None:  # JPQD
+        payload["quantization"] = config.quantization
+    if config.distillation is not None:
+        payload["distillation"] = config.distillation.model_dump(mode="json")
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -249,9 +253,13 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         log_dir=output_dir / NNCF_LOG_DIR,
     )
     compressed = compress(
-        model, config, nncf_config, compression_state=checkpoint.compression_state if checkpoint else None
+        model,
+        config,
+        nncf_config,
+        compression_state=checkpoint.compression_state if checkpoint else None,
+        init_data=_range_init_data(data, task, input_names, training.batch_size, device, spe),
     )
-    model, ctrl = compressed.model, compressed.ctrl
+    model, ctrl, composite = compressed.model, compressed.ctrl, compressed.composite
     if checkpoint is not None:
         model.load_state_dict(checkpoint.model_state)
 
@@ -266,7 +274,7 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     if checkpoint is not None:
         optimizer.load_state_dict(checkpoint.optimizer_state)
         lr_scheduler.load_state_dict(checkpoint.lr_scheduler_state)
-        ctrl.scheduler.load_state(checkpoint.meta["scheduler_state"])
+        composite.scheduler.load_state(checkpoint.meta["scheduler_state"])
     if own is not None:
         state = LoopState.from_meta(checkpoint.meta)
         train_log.keep_before(state.global_step)
@@ -276,6 +284,9 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         state = LoopState(global_step=plan.start_step)
         if phase == MASK:
             state.extra["sparsity_before"] = _sparsity_snapshot(ctrl)
+    # Before the RNG is set: building the teacher draws random initial weights, and a resumed run must
+    # continue with exactly the generator state an uninterrupted one had.
+    distiller = _distiller(ctx, data, processor, device)
     if checkpoint is not None:
         restore_rng(checkpoint.rng_state)
     else:
@@ -285,6 +296,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         phase=phase,
         model=model,
         ctrl=ctrl,
+        composite=composite,
+        distiller=distiller,
         optimizer=optimizer,
         lr_scheduler=lr_scheduler,
         task=task,
@@ -336,7 +349,7 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         last_saved = save_checkpoint(
             epochs_dir / f"step-{state.global_step:07d}",
             model=model,
-            ctrl=ctrl,
+            ctrl=composite,
             optimizer=optimizer,
             lr_scheduler=lr_scheduler,
             meta=meta,
@@ -385,6 +398,11 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         "epochs": plan.epochs,
         "resumed_from_step": base_meta["resumed_from_step"],
     }
+    if compressed.quantization is not None:
+        metrics["weight_quantizers"] = len(compressed.quantization.weight_quantizers)
+        metrics["activation_quantizers"] = len(compressed.quantization.non_weight_quantizers)
+    if distiller is not None:
+        metrics["distillation_teacher"] = config.distillation.teacher
     for key in ("f1", "exact_match"):  # exact_match: question answering (its `accuracy` too)
         if key in last_eval:
             metrics[f"eval_{key}"] = last_eval[key]
@@ -400,12 +418,50 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
                 metrics[f"{kind}_kept"] = sum(u["kept_after"] for u in units)
                 metrics[f"{kind}_total"] = sum(u["total"] for u in units)
     accuracy = metrics["eval_accuracy"]
-    summary = f"{phase}: {plan.epochs:g} epoch(s), linear sparsity {final_linear:.1%}" + (
-        f", eval accuracy {accuracy:.4f}" if accuracy is not None else ""
+    summary = (
+        f"{phase}: {plan.epochs:g} epoch(s), linear sparsity {final_linear:.1%}"
+        + (
+            f", QAT ({metrics['weight_quantizers']} weight quantizers)"
+            if compressed.quantization is not None
+            else ""
+        )
+        + (f", eval accuracy {accuracy:.4f}" if accuracy is not None else "")
     )
     if metrics["resumed_from_step"] is not None:
         summary += f" (resumed at step {metrics['resumed_from_step']})"
     return StageResult(metrics=metrics, summary=summary)
+
+
+def _range_init_data(data: Any, task: Any, input_names: Any, batch_size: int, device: Any, limit: int):
+    """The train split in order, as keyword batches on `device`: quantizer range initialisation data."""
+    features = data.train.features
+    count = min(limit, -(-len(features) // batch_size))
+
+    def batches():
+        for start in range(0, count * batch_size, batch_size):
+            batch = task.collate(features[start : start + batch_size], input_names, data.pad_id)
+            yield {k: v.to(device) for k, v in batch.items()}
+
+    return batches, batch_size, count
+
+
+def _distiller(ctx: StageContext, data: Any, processor: Any, device: Any) -> Any:
+    """The frozen teacher of `distillation` (None without that section)."""
+    distillation = ctx.config.distillation
+    if distillation is None:
+        return None
+    from ov_movement.training.distill import Distiller, load_teacher
+
+    baseline = ctx.input("baseline") if distillation.teacher == "baseline" else None
+    teacher = load_teacher(
+        ctx.config,
+        ctx.config_dir,
+        baseline,
+        num_labels=data.num_labels,
+        label_names=data.label_names,
+        processor=processor,
+    )
+    return Distiller(teacher.to(device), float(distillation.temperature), float(distillation.weight))
 
 
 def _sparsity_snapshot(ctrl: Any) -> dict[str, Any]:

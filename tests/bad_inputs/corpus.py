@@ -359,6 +359,18 @@ CASES: list[Case] = [
     ),
     Case("model-dir-missing", "model", ("model.name_or_path", "no such directory"), edit=LOCAL_MODEL),
     Case(
+        "distillation-from-a-disabled-baseline",
+        "config",
+        ("distillation.teacher", "baseline.enabled: true"),
+        edit={"distillation": {"teacher": "baseline"}},
+    ),
+    Case(
+        "distillation-teacher-dir-missing",
+        "model",
+        ("distillation.teacher", "no such directory"),
+        edit={"distillation": {"teacher": "no-teacher"}},
+    ),
+    Case(
         "model-dir-empty",
         "model",
         ("model.name_or_path", "cannot load a tokenizer"),

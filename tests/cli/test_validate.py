@@ -266,7 +266,7 @@ def test_summary_content(capsys):
         "per_dim axis 0 (rows)",
         "{re}projector",
         "structured masking  on",
-        "quantization: not yet supported",
+        "runs as quantization-aware training",
         "optimum-intel style",
     ):
         assert text in out, text

@@ -157,9 +157,14 @@ def test_list_needs_exactly_one_movement_section():
 
 def test_other_algorithms_are_checked_loosely_and_kept():
     quant = {"algorithm": "quantization", "anything": {"goes": [1]}}
-    config = validate_pipeline({"compression": [section(), quant]})
-    assert config.unsupported_sections == [quant] and config.unsupported_algorithms == ["quantization"]
-    assert config.unsupported_sections[0] is not quant  # a copy: the document is not aliased
+    distil = {"algorithm": "knowledge_distillation", "type": "mse"}
+    config = validate_pipeline({"compression": [section(), quant, distil]})
+    # quantization runs (JPQD); the others are kept as written and reported as not run
+    assert config.quantization == quant and config.quantization_loc == "compression[1]"
+    assert config.quantization is not quant  # a copy: the document is not aliased
+    assert config.unsupported_sections == [distil] and config.unsupported_algorithms == [
+        "knowledge_distillation"
+    ]
     found = problems({"compression": [section(), {"algorithm": 7}, {"preset": "mixed"}]})
     assert found["compression[1].algorithm"] == "must be a string, got 7"
     assert found["compression[2].algorithm"] == "missing (required)"

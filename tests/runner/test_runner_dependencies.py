@@ -208,9 +208,19 @@ def test_every_path_field_of_the_config_is_a_dependency():
     """A field whose name says it holds a path must be declared as one (a ConfigPath), so new path
     fields (a teacher model, calibration data) are hashed without touching the runner."""
     named = path_fields(
-        PipelineConfig.model_validate({"data": {"eval_path": "e.csv"}, "model": {"tokenizer": "t"}})
+        PipelineConfig.model_validate(
+            {
+                "data": {"eval_path": "e.csv"},
+                "model": {"tokenizer": "t"},
+                "distillation": {"teacher": "teacher-model"},
+            }
+        )
     )
     assert {"model.name_or_path", "model.tokenizer", "data.path", "data.eval_path"} <= set(named)
+    from_baseline = PipelineConfig.model_validate(
+        {"distillation": {"teacher": "baseline"}, "baseline": {"enabled": True}}
+    )
+    assert "distillation.teacher" not in path_fields(from_baseline)  # a keyword, not a file
     not_inputs = {"workdir", "log_dir"}  # outputs, or NNCF keys that are ignored
 
     def walk(model_class, prefix=""):

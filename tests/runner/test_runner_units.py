@@ -164,3 +164,24 @@ def test_rich_progress_lines_escape_markup(capsys):
     out = capsys.readouterr().out
     assert "mask      running" in out and '"[a]" -> "[b]"' in out
     assert "done in 12.3 s (abcdef1)" in out and "[bold]not markup[/bold]" in out
+
+
+def test_distillation_from_the_baseline_adds_the_baseline_to_the_training_stages_upstream():
+    """A config-dependent edge, through StageSpec.configure: the runner applies it without knowing why."""
+    from ov_movement.config.pipeline import PipelineConfig
+    from ov_movement.runner.graph import for_config
+
+    plain = for_config(STAGES, PipelineConfig.model_validate({}))
+    assert plain["sparsify"].upstream == () and "distillation" not in plain["sparsify"].reads
+    distilled = for_config(
+        STAGES, PipelineConfig.model_validate({"distillation": {}, "baseline": {"enabled": True}})
+    )
+    assert distilled["sparsify"].upstream == ("baseline",)
+    assert "distillation" in distilled["sparsify"].reads and "distillation" in distilled["mask"].reads
+    order = topological_order(distilled)
+    assert order.index("baseline") < order.index("sparsify")
+    assert "baseline" in ancestors(distilled, "mask")
+    from_a_directory = for_config(
+        STAGES, PipelineConfig.model_validate({"distillation": {"teacher": "teacher-model"}})
+    )
+    assert from_a_directory["sparsify"].upstream == ()

@@ -87,9 +87,29 @@ def run_stage(
     from ov_movement.stages.base import StageContext
 
     inputs = {"sparsify": upstream or root / "sparsify"} if name == "mask" else {}
+    if getattr(config, "distillation", None) is not None and (root / "baseline").is_dir():
+        inputs["baseline"] = root / "baseline"  # the teacher (run_baseline)
     ctx = StageContext(name, config, root, root / name, inputs, progress=False)
     module = {"sparsify": sparsify, "mask": mask}[name]
     return module.run(ctx, callbacks=callbacks)
+
+
+def run_baseline(config: Any, root: Path) -> Any:
+    """The dense baseline into root/baseline (the default distillation teacher)."""
+    from ov_movement.stages import baseline
+    from ov_movement.stages.base import StageContext
+
+    return baseline.run(StageContext("baseline", config, root, root / "baseline", {}, progress=False))
+
+
+def tiny_jpqd_dict(**sections: dict[str, Any]) -> dict[str, Any]:
+    """The tiny pipeline with NNCF's default quantization next to movement sparsity and distillation
+    from the dense baseline (JPQD)."""
+    raw = tiny_pipeline_dict(**sections)
+    raw["compression"] = [raw["compression"], {"algorithm": "quantization"}]
+    raw.setdefault("distillation", {"teacher": "baseline", "temperature": 2, "weight": 0.5})
+    raw.setdefault("baseline", {"enabled": True, "epochs": 2})
+    return raw
 
 
 @dataclass
