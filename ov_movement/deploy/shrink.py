@@ -174,8 +174,12 @@ class BlockShrink:
 def plan_shrink(structure: ModelStructure, mode: ShrinkMode) -> list[BlockShrink]:
     """Which masked heads/neurons to drop torch-side; blocks with nothing to drop are left out.
 
-    `auto` drops whole masked blocks (OpenVINO cannot remove them) and the structure OpenVINO's
-    pass keeps for this architecture; everything else is left to the pruning transformation.
+    `auto` drops whole masked blocks (OpenVINO cannot remove them), every masked head, and the FFN
+    neurons OpenVINO's pass keeps for this architecture; the rest is left to the pruning
+    transformation. Heads: OpenVINO's pass removed them only where it can follow a head through
+    the attention's Reshape; transformers 5 reshapes Q/K/V by `(*input_shape, -1, head_dim)`, and
+    in a dynamic-axes export the pass then keeps every head (BERT family and Swin included, where
+    it removed them on transformers 4.57). Slicing them torch-side is exact on every stack.
     """
     if mode == "never":
         return []
@@ -185,9 +189,7 @@ def plan_shrink(structure: ModelStructure, mode: ShrinkMode) -> list[BlockShrink
     for block in structure.blocks:
         item = BlockShrink(block.index, block.path)
         if block.masked_heads:
-            reason = _shrink_reason(
-                mode, block.all_heads_masked, spec.ov_removes_heads, "heads", "heads", model_type
-            )
+            reason = _shrink_reason(mode, block.all_heads_masked, False, "heads", "heads", model_type)
             if reason:
                 item.heads = block.masked_heads
                 item.reasons.append(f"heads: {reason}")
@@ -212,7 +214,7 @@ def _shrink_reason(
     if all_masked:  # OpenVINO's pass fails on a block with nothing left
         return f"all {units} masked"
     if not openvino_removes:
-        return f"OpenVINO keeps masked {kind} of {model_type}"
+        return f"OpenVINO's pass may keep masked {kind} of {model_type}"
     return None
 
 

@@ -52,12 +52,11 @@ class BlockLayout:
 @dataclass(frozen=True)
 class ArchSpec:
     """One record per architecture: its block layouts (one per class layout of the transformers
-    releases supported: the first whose modules exist in the model is used) and what OpenVINO's
-    pruning pass removes by itself (DESIGN facts in docs/design.md), which decides what
-    `export.shrink: auto` drops torch-side."""
+    releases supported: the first whose modules exist in the model is used) and whether OpenVINO's
+    pruning pass removes masked FFN neurons by itself, which decides whether `export.shrink: auto`
+    drops them torch-side. Masked heads are always dropped torch-side (`shrink.plan_shrink`)."""
 
     layouts: tuple[BlockLayout, ...]
-    ov_removes_heads: bool
     ov_removes_ffn: bool = True
 
 
@@ -91,15 +90,14 @@ _SWIN_BLOCK = r"layers\.\d+\.blocks\.\d+$"
 # Every entry is tested end to end on a tiny model (tests/test_architectures.py) with both tested
 # sets (constraints.txt: transformers 4.57; constraints-latest.txt: transformers 5.x).
 ARCHITECTURES: dict[str, ArchSpec] = {
-    "bert": ArchSpec((_BERT_LIKE,), ov_removes_heads=True),
-    "roberta": ArchSpec((_BERT_LIKE,), ov_removes_heads=True),
-    "mobilebert": ArchSpec((_BERT_LIKE,), ov_removes_heads=True),
+    "bert": ArchSpec((_BERT_LIKE,)),
+    "roberta": ArchSpec((_BERT_LIKE,)),
+    "mobilebert": ArchSpec((_BERT_LIKE,)),
     "swin": ArchSpec(
         (
             replace(_BERT_LIKE, block=_SWIN_BLOCK),
             BlockLayout(block=_SWIN_BLOCK, **_FUSED_ATTENTION_MLP),
-        ),
-        ov_removes_heads=True,
+        )
     ),
     "vit": ArchSpec(
         (
@@ -111,8 +109,7 @@ ARCHITECTURES: dict[str, ArchSpec] = {
                 v="attention.attention.value",
             ),
             BlockLayout(block=r"layers\.\d+$", **_FUSED_ATTENTION_MLP),
-        ),
-        ov_removes_heads=False,
+        )
     ),
     "distilbert": ArchSpec(
         (
@@ -128,8 +125,7 @@ ARCHITECTURES: dict[str, ArchSpec] = {
                 ffn_act="ffn.activation",
                 ffn_out="ffn.lin2",
             ),
-        ),
-        ov_removes_heads=False,
+        )
     ),
     "wav2vec2": ArchSpec(
         (
@@ -145,8 +141,7 @@ ARCHITECTURES: dict[str, ArchSpec] = {
                 ffn_act="feed_forward.intermediate_act_fn",
                 ffn_out="feed_forward.output_dense",
             ),
-        ),
-        ov_removes_heads=False,
+        )
     ),
 }
 _CLIP = ArchSpec(
@@ -163,8 +158,7 @@ _CLIP = ArchSpec(
             ffn_act="mlp.activation_fn",
             ffn_out="mlp.fc2",
         ),
-    ),
-    ov_removes_heads=False,
+    )
 )
 ARCHITECTURES |= {"clip": _CLIP, "clip_vision_model": _CLIP}
 
