@@ -264,13 +264,14 @@ def _drop_heads(model: nn.Module, block: BlockStructure, heads: list[int]) -> No
     _set_submodule(model, paths["o"], keep_input_columns(out_proj, index))
     for path in filter(None, (paths.get("attention_core"), paths["attention"])):
         _set_head_count(model.get_submodule(path), kept, block.head_dim)
+    _slice_head_tables(attention, kept)  # once: the core is inside `attention`
 
 
 def _set_head_count(attention: nn.Module, kept: torch.Tensor, head_dim: int) -> None:
     """Tell an attention module whose heads were sliced how many are left.
 
     Its forward reshapes Q/K/V by these attributes (transformers 4.57; 5.x infers the count from
-    the tensors). Swin's relative-position bias table has one column per head: sliced too."""
+    the tensors)."""
     count = len(kept)
     for attr in _HEAD_COUNT_ATTRS:
         if isinstance(getattr(attention, attr, None), int):
@@ -281,6 +282,11 @@ def _set_head_count(attention: nn.Module, kept: torch.Tensor, head_dim: int) -> 
         getattr(attention, "dim", None), int
     ):
         attention.dim = count * head_dim  # DistilBERT 4.57: head size = dim // n_heads
+
+
+def _slice_head_tables(attention: nn.Module, kept: torch.Tensor) -> None:
+    """Swin's relative-position bias table (anywhere inside the attention module) has one column
+    per head: keep the kept heads' columns."""
     for name, table in list(attention.named_parameters()):
         if name.endswith("relative_position_bias_table"):
             owner = attention.get_submodule(name.rpartition(".")[0]) if "." in name else attention
