@@ -2,18 +2,22 @@
 #   make pipeline CONFIG=bert.json        run (or resume) a pipeline; CONFIG is looked up in pipelines/
 #   make stage STAGE=convert CONFIG=...   rerun one stage from its cached upstream
 #   make test                             the full suite, as CI runs it
+#   make test-latest                      the full suite on today's stack (transformers 5.x), in .venv-latest
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The second tested set (constraints-latest.txt: transformers 5.x), in its own venv.
+VENV_LATEST := .venv-latest
+STAMP_LATEST := $(VENV_LATEST)/.installed
 CONFIG ?= bert.json
 STAGE ?=
 ARGS ?=
 # A bare name is looked up in pipelines/; a path is used as is.
 CONFIG_PATH := $(if $(wildcard $(CONFIG)),$(CONFIG),pipelines/$(CONFIG))
 
-.PHONY: setup pipeline stage test test-fast schemas lint bench clean
+.PHONY: setup setup-latest pipeline stage test test-fast test-latest test-latest-fast schemas lint bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +27,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
+
+setup-latest: $(STAMP_LATEST)
+
+$(STAMP_LATEST): pyproject.toml constraints-latest.txt
+	@test -x $(VENV_LATEST)/bin/python || $(PYTHON) -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(VENV_LATEST)/bin/python -m pip install --quiet -c constraints-latest.txt -e ".[dev]"
+	@touch $(STAMP_LATEST)
 
 pipeline: $(STAMP)
 	$(BIN)/ov-movement run $(CONFIG_PATH) $(ARGS)
@@ -36,6 +48,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+
+test-latest: $(STAMP_LATEST)
+	$(VENV_LATEST)/bin/python -m pytest $(ARGS)
+
+test-latest-fast: $(STAMP_LATEST)
+	$(VENV_LATEST)/bin/python -m pytest -m "not slow" $(ARGS)
 
 schemas: $(STAMP)
 	$(BIN)/ov-movement schema --out schemas/ --docs docs/configuration.md

@@ -279,8 +279,10 @@ def encode_qa(
             if span is None or len(encoded["input_ids"][row]) != max_length:
                 dropped.append(example)
                 continue
-            # input_names are those the tokenizer produces (TextClassificationTask.input_names).
-            feature = {name: list(encoded[name][row]) for name in input_names}
+            # input_names: TextClassificationTask.input_names (segment ids of zeros where the tokenizer has none).
+            feature = {name: list(encoded[name][row]) for name in input_names if name in encoded}
+            if "token_type_ids" in input_names and "token_type_ids" not in feature:
+                feature["token_type_ids"] = [0] * len(feature["input_ids"])
             feature["label"] = [int(span[0]), int(span[1])]
             features.append(feature)
     if dropped:

@@ -104,8 +104,14 @@ class TextClassificationTask:
             return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
 
     def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]:
+        """The inputs the processor produces that the model takes, plus `token_type_ids` whenever the
+        model takes them (zeros where the tokenizer makes none: what the model would use itself).
+
+        Always passing segment ids keeps the embeddings off their no-segment path, which on
+        transformers 5 (BERT family) is a `torch.gather` of a buffer by `position_ids`: NNCF 2.19's
+        structured-mask grouping asserts on that op (one input mask expected)."""
         accepted = set(inspect.signature(model_class.forward).parameters)
-        produced = set(getattr(processor, "model_input_names", self._INPUT_ORDER))
+        produced = set(getattr(processor, "model_input_names", self._INPUT_ORDER)) | {"token_type_ids"}
         names = [n for n in self._INPUT_ORDER if n in accepted and n in produced]
         if "input_ids" not in names:
             raise StageError(f"{model_class.__name__} does not take `input_ids`: not a text model")

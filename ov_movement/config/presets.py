@@ -6,8 +6,11 @@ and the `ignored_scopes` (classification head, embeddings, LayerNorms, projectio
 leaving the encoder) of that architecture. A `sparse_structure_by_scopes` or `ignored_scopes` given
 next to the preset replaces that part of it.
 
-Every pattern is exact for the Hugging Face classes (transformers 4.57, eager attention) that
-ov-movement builds for the architecture: each structure pattern matches sparsifiable Linear layers
+Every pattern is exact for the Hugging Face classes (eager attention) that ov-movement builds for
+the architecture, in both class layouts of the tested releases (transformers 4.57 and 5.x: 5.x
+renamed DistilBERT's `MultiHeadSelfAttention` to `DistilBertSelfAttention` and folded ViT's and
+Swin's intermediate/output into an `mlp` with `fc1`/`fc2`; an alternative that matches nothing in
+one release is harmless, NNCF only rejects a pattern that matches nothing at all): each structure pattern matches sparsifiable Linear layers
 and each ignored pattern matches NNCF graph nodes (NNCF makes an ignored scope that matches nothing a
 hard error). tests/training/test_presets.py traces a tiny model of every architecture and checks
 this, and that NNCF forms attention and FFN groups from the preset.
@@ -91,7 +94,7 @@ PRESETS: dict[str, ScopePreset] = {
             title="DistilBERT",
             model_types=("distilbert",),
             model_class="DistilBertFor*",
-            attention="{re}.*MultiHeadSelfAttention.*",
+            attention="{re}.*(MultiHeadSelfAttention|DistilBertSelfAttention).*",
             ffn_in=r"{re}.*FFN\[ffn\]/NNCFLinear\[lin1\].*",
             ffn_out=r"{re}.*FFN\[ffn\]/NNCFLinear\[lin2\].*",
             ignored=(_EMBEDDING, _LAYER_NORM, _CLASSIFIER),
@@ -121,8 +124,8 @@ PRESETS: dict[str, ScopePreset] = {
             model_types=("vit",),
             model_class="ViTForImageClassification",
             attention="{re}.*ViTAttention.*",
-            ffn_in="{re}.*ViTIntermediate.*",
-            ffn_out="{re}.*ViTOutput.*",
+            ffn_in=r"{re}.*(ViTIntermediate|ViTMLP\[mlp\]/NNCFLinear\[fc1\]).*",
+            ffn_out=r"{re}.*(ViTOutput|ViTMLP\[mlp\]/NNCFLinear\[fc2\]).*",
             ignored=(_LAYER_NORM, _CLASSIFIER),
             note="The patch embedding is a convolution (never sparsified).",
         ),
@@ -132,8 +135,8 @@ PRESETS: dict[str, ScopePreset] = {
             model_types=("swin",),
             model_class="SwinForImageClassification",
             attention="{re}.*SwinAttention.*",
-            ffn_in="{re}.*SwinIntermediate.*",
-            ffn_out="{re}.*SwinOutput.*",
+            ffn_in=r"{re}.*(SwinIntermediate|SwinMLP\[mlp\]/NNCFLinear\[fc1\]).*",
+            ffn_out=r"{re}.*(SwinOutput|SwinMLP\[mlp\]/NNCFLinear\[fc2\]).*",
             ignored=(_LAYER_NORM, _CLASSIFIER),
             note="Patch-merging reductions stay sparsified (fine). Heads are narrow (32 in swin-tiny): "
             "`preset_block_size` must divide the head size.",

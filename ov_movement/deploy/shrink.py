@@ -5,8 +5,10 @@ where its converter fuses attention, and not at all when a whole block is masked
 errors or leaves zero-sized tensors the CPU plugin rejects; DESIGN.md). Those cases are shrunk
 here, torch-side, so the IR never sees them:
 
-- some heads of a block: the attention module's own HF `prune_heads` (slices Q/K/V rows and the
-  output-projection columns, updates the head count);
+- some heads of a block: slice the kept heads' Q/K/V rows and output-projection columns here
+  (`keep_output_rows`, `keep_input_columns`) and update the attention module's head count; no HF
+  `prune_heads` (transformers 5 removed it). Attention modules with `out_proj` (CLIP, Wav2Vec2),
+  whose transformers 4.57 forward reshapes to the input width, are replaced by `PrunedSelfAttention`;
 - some FFN neurons: slice the rows of the first and the columns of the second linear;
 - every head / every neuron: the block contributes exactly its output bias (the masked parts
   contribute zero, see `structure`), so the block is replaced by modules that output that bias
@@ -20,13 +22,67 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
-from transformers.pytorch_utils import prune_linear_layer
 
 from ov_movement.deploy.shrink_qat import slice_linear, weight_quantizers
-from ov_movement.deploy.structure import ModelStructure, arch_spec
-from ov_movement.errors import StageError
+from ov_movement.deploy.structure import BlockStructure, ModelStructure, arch_spec
 
 ShrinkMode = Literal["auto", "always", "never"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Slicing Linear layers by kept indices (reused by quantizer-aware variants).
+
+
+def kept_indices(size: int, dropped: list[int]) -> torch.Tensor:
+    """The indices in range(size) not in `dropped`, ascending."""
+    gone = set(dropped)
+    return torch.tensor([i for i in range(size) if i not in gone], dtype=torch.long)
+
+
+def head_channels(heads: torch.Tensor, head_dim: int) -> torch.Tensor:
+    """The output channels of Q/K/V (and input columns of the output projection) of `heads`."""
+    return (heads[:, None] * head_dim + torch.arange(head_dim)).flatten()
+
+
+def keep_output_rows(linear: nn.Linear, index: torch.Tensor) -> nn.Linear:
+    """A new Linear computing only the outputs `index` of `linear` (weight rows and bias sliced).
+
+    A quantization-aware layer is sliced in place instead, its weight quantizer's per-channel
+    parameters with it: a new Linear would silently drop the fake-quantize operation."""
+    if weight_quantizers(linear):
+        return slice_linear(linear, index, dim=0)
+    weight = linear.weight.detach().index_select(0, index)
+    bias = None if linear.bias is None else linear.bias.detach().index_select(0, index)
+    return _linear_like(linear, weight, bias)
+
+
+def keep_input_columns(linear: nn.Linear, index: torch.Tensor) -> nn.Linear:
+    """A new Linear reading only the inputs `index` of `linear` (weight columns; bias unchanged);
+    a quantization-aware layer is sliced in place (see `keep_output_rows`)."""
+    if weight_quantizers(linear):
+        return slice_linear(linear, index, dim=1)
+    weight = linear.weight.detach().index_select(1, index)
+    bias = None if linear.bias is None else linear.bias.detach()
+    return _linear_like(linear, weight, bias)
+
+
+def _linear_like(linear: nn.Linear, weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
+    out_features, in_features = weight.shape
+    new = nn.Linear(
+        in_features, out_features, bias=bias is not None, device=weight.device, dtype=weight.dtype
+    )
+    with torch.no_grad():
+        new.weight.copy_(weight)
+        if bias is not None:
+            new.bias.copy_(bias)
+    new.weight.requires_grad_(linear.weight.requires_grad)
+    if bias is not None:
+        new.bias.requires_grad_(linear.bias.requires_grad)
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
+# Replacement modules.
 
 
 class BiasOnly(nn.Module):
@@ -79,13 +135,12 @@ class PrunedSelfAttention(nn.Module):
 
     def __init__(self, attention: nn.Module, heads: list[int], num_heads: int, head_dim: int, outputs: int):
         super().__init__()
-        dropped = set(heads)
-        kept = [h for h in range(num_heads) if h not in dropped]
-        index = torch.tensor([h * head_dim + i for h in kept for i in range(head_dim)], dtype=torch.long)
-        self.q_proj = prune_linear_layer(attention.q_proj, index, dim=0)
-        self.k_proj = prune_linear_layer(attention.k_proj, index, dim=0)
-        self.v_proj = prune_linear_layer(attention.v_proj, index, dim=0)
-        self.out_proj = prune_linear_layer(attention.out_proj, index, dim=1)
+        kept = kept_indices(num_heads, heads)
+        index = head_channels(kept, head_dim)
+        self.q_proj = keep_output_rows(attention.q_proj, index)
+        self.k_proj = keep_output_rows(attention.k_proj, index)
+        self.v_proj = keep_output_rows(attention.v_proj, index)
+        self.out_proj = keep_input_columns(attention.out_proj, index)
         self.num_heads, self.head_dim, self.outputs = len(kept), head_dim, outputs
         self.scale = head_dim**-0.5
 
@@ -128,8 +183,12 @@ class BlockShrink:
 def plan_shrink(structure: ModelStructure, mode: ShrinkMode) -> list[BlockShrink]:
     """Which masked heads/neurons to drop torch-side; blocks with nothing to drop are left out.
 
-    `auto` drops whole masked blocks (OpenVINO cannot remove them) and the structure OpenVINO's
-    pass keeps for this architecture; everything else is left to the pruning transformation.
+    `auto` drops whole masked blocks (OpenVINO cannot remove them), every masked head, and the FFN
+    neurons OpenVINO's pass keeps for this architecture; the rest is left to the pruning
+    transformation. Heads: OpenVINO's pass removed them only where it can follow a head through
+    the attention's Reshape; transformers 5 reshapes Q/K/V by `(*input_shape, -1, head_dim)`, and
+    in a dynamic-axes export the pass then keeps every head (BERT family and Swin included, where
+    it removed them on transformers 4.57). Slicing them torch-side is exact on every stack.
     """
     if mode == "never":
         return []
@@ -139,9 +198,7 @@ def plan_shrink(structure: ModelStructure, mode: ShrinkMode) -> list[BlockShrink
     for block in structure.blocks:
         item = BlockShrink(block.index, block.path)
         if block.masked_heads:
-            reason = _shrink_reason(
-                mode, block.all_heads_masked, spec.ov_removes_heads, "heads", "heads", model_type
-            )
+            reason = _shrink_reason(mode, block.all_heads_masked, False, "heads", "heads", model_type)
             if reason:
                 item.heads = block.masked_heads
                 item.reasons.append(f"heads: {reason}")
@@ -166,7 +223,7 @@ def _shrink_reason(
     if all_masked:  # OpenVINO's pass fails on a block with nothing left
         return f"all {units} masked"
     if not openvino_removes:
-        return f"OpenVINO keeps masked {kind} of {model_type}"
+        return f"OpenVINO's pass may keep masked {kind} of {model_type}"
     return None
 
 
@@ -177,52 +234,89 @@ def _set_submodule(model: nn.Module, path: str, module: nn.Module) -> None:
 
 def shrink_model(model: nn.Module, structure: ModelStructure, plan: list[BlockShrink]) -> nn.Module:
     """Apply `plan` to `model` in place (the structure must describe this, unshrunk, model)."""
-    spec = arch_spec(structure.model_type)
     blocks = {b.index: b for b in structure.blocks}
     with torch.no_grad():
         for item in plan:
             block = blocks[item.index]
             if item.heads:
-                _drop_heads(model, block, item.heads, spec)
+                _drop_heads(model, block, item.heads)
             if item.neurons:
                 _drop_neurons(model, block.paths, item.neurons, block.intermediate_size)
     return model
 
 
-def _drop_heads(model: nn.Module, block: Any, heads: list[int], spec: Any) -> None:
-    paths, num_heads = block.paths, block.num_heads
+_HEAD_COUNT_ATTRS = ("num_attention_heads", "num_heads", "n_heads")
+
+
+def _drop_heads(model: nn.Module, block: BlockStructure, heads: list[int]) -> None:
+    paths = block.paths
+    attention = model.get_submodule(paths["attention"])
     out_proj = model.get_submodule(paths["o"])
-    if len(heads) == num_heads:
-        if (
-            spec.attention_core is not None
-        ):  # BERT-like: core (Q/K/V, softmax) then a separate output projection
+    if len(heads) == block.num_heads:
+        if "attention_core" in paths:  # BERT-like: core (Q/K/V, softmax) then a separate output projection
             _set_submodule(model, paths["attention_core"], PassThroughAttention())
             _set_submodule(model, paths["o"], BiasOnly(out_proj.bias, out_proj.out_features))
         else:
-            replacement = BiasOnlyAttention(out_proj.bias, out_proj.out_features, spec.attention_outputs)
+            outputs = attention_output_count(attention, model.get_submodule(paths["q"]).in_features)
+            replacement = BiasOnlyAttention(out_proj.bias, out_proj.out_features, outputs)
             _set_submodule(model, paths["attention"], replacement)
         return
-    attention = model.get_submodule(paths["attention"])
-    if any(weight_quantizers(m) for m in attention.modules()):  # prune_heads rebuilds the Linears
-        raise StageError(
-            "dropping single heads of a quantization-aware model torch-side would lose its weight "
-            "quantizers; leave them to OpenVINO (export.shrink: auto)"
-        )
-    if hasattr(attention, "prune_heads"):
-        attention.prune_heads(list(heads))
-        return
-    if spec.attention_core is None and all(
-        hasattr(attention, n) for n in ("q_proj", "k_proj", "v_proj", "out_proj")
-    ):
-        replacement = PrunedSelfAttention(
-            attention, list(heads), num_heads, block.head_dim, spec.attention_outputs
-        )
+    if "attention_core" not in paths and hasattr(attention, "out_proj"):
+        outputs = attention_output_count(attention, model.get_submodule(paths["q"]).in_features)
+        replacement = PrunedSelfAttention(attention, list(heads), block.num_heads, block.head_dim, outputs)
         _set_submodule(model, paths["attention"], replacement)
         return
-    raise StageError(
-        f"dropping single heads of {type(attention).__name__} is not implemented; "
-        "set export.shrink: never to leave them to OpenVINO"
-    )
+    kept = kept_indices(block.num_heads, heads)
+    index = head_channels(kept, block.head_dim)
+    for role in ("q", "k", "v"):
+        _set_submodule(model, paths[role], keep_output_rows(model.get_submodule(paths[role]), index))
+    _set_submodule(model, paths["o"], keep_input_columns(out_proj, index))
+    for path in filter(None, (paths.get("attention_core"), paths["attention"])):
+        _set_head_count(model.get_submodule(path), kept, block.head_dim)
+    _slice_head_tables(attention, kept)  # once: the core is inside `attention`
+
+
+def _set_head_count(attention: nn.Module, kept: torch.Tensor, head_dim: int) -> None:
+    """Tell an attention module whose heads were sliced how many are left.
+
+    Its forward reshapes Q/K/V by these attributes (transformers 4.57; 5.x infers the count from
+    the tensors)."""
+    count = len(kept)
+    for attr in _HEAD_COUNT_ATTRS:
+        if isinstance(getattr(attention, attr, None), int):
+            setattr(attention, attr, count)
+    if isinstance(getattr(attention, "all_head_size", None), int):
+        attention.all_head_size = count * head_dim
+    if isinstance(getattr(attention, "n_heads", None), int) and isinstance(
+        getattr(attention, "dim", None), int
+    ):
+        attention.dim = count * head_dim  # DistilBERT 4.57: head size = dim // n_heads
+
+
+def _slice_head_tables(attention: nn.Module, kept: torch.Tensor) -> None:
+    """Swin's relative-position bias table (anywhere inside the attention module) has one column
+    per head: keep the kept heads' columns."""
+    for name, table in list(attention.named_parameters()):
+        if name.endswith("relative_position_bias_table"):
+            owner = attention.get_submodule(name.rpartition(".")[0]) if "." in name else attention
+            sliced = nn.Parameter(table.detach().index_select(1, kept), requires_grad=table.requires_grad)
+            setattr(owner, name.rpartition(".")[2], sliced)
+
+
+def attention_output_count(attention: nn.Module, width: int) -> int:
+    """How many values `attention` returns (its replacement must return as many: transformers 4.57's
+    Wav2Vec2 encoder layer unpacks three, 5.x's two).
+
+    Probed by calling it on one zero token; a module that cannot be called on hidden states alone
+    (DistilBERT 4.57 takes query, key, value and mask; Swin needs whole windows) is taken to return
+    two, what every such caller unpacks. The export stage's verification of the shrunk model
+    catches a wrong count."""
+    try:
+        with torch.no_grad():
+            result = attention(torch.zeros(1, 1, width))
+    except (TypeError, RuntimeError, ValueError):
+        return 2
+    return len(result) if isinstance(result, tuple) else 1
 
 
 def _drop_neurons(model: nn.Module, paths: dict[str, str], neurons: list[int], size: int) -> None:
@@ -233,11 +327,9 @@ def _drop_neurons(model: nn.Module, paths: dict[str, str], neurons: list[int], s
         _set_submodule(model, paths["ffn_act"], nn.Identity())
         _set_submodule(model, paths["ffn_out"], BiasOnly(ffn_out.bias, ffn_out.out_features))
         return
-    dropped = set(neurons)
-    keep = torch.tensor([j for j in range(size) if j not in dropped], dtype=torch.long)
-    # In place, weight quantizers included (a QAT model's; prune_linear_layer would drop them).
-    slice_linear(ffn_in, keep, dim=0)
-    slice_linear(ffn_out, keep, dim=1)
+    keep = kept_indices(size, neurons)
+    _set_submodule(model, paths["ffn_in"], keep_output_rows(ffn_in, keep))
+    _set_submodule(model, paths["ffn_out"], keep_input_columns(ffn_out, keep))
 
 
 def plan_to_json(mode: ShrinkMode, plan: list[BlockShrink]) -> dict[str, Any]:
@@ -256,6 +348,11 @@ __all__ = [
     "PassThroughAttention",
     "PrunedSelfAttention",
     "ShrinkMode",
+    "attention_output_count",
+    "head_channels",
+    "keep_input_columns",
+    "keep_output_rows",
+    "kept_indices",
     "plan_shrink",
     "plan_to_json",
     "shrink_model",

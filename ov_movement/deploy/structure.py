@@ -10,14 +10,15 @@ output is exactly zero, so dropping it is exact:
 - FFN neuron j: its row of the first linear is zero, and either its column of the second linear
   is zero or its bias is zero too (every supported activation maps 0 to 0).
 
-Architectures are described by a small table of module paths relative to one block, so adding
-one is a table entry. torch is imported lazily: the convert stage reads the JSON form only.
+Architectures are described by a small table of module paths relative to one block (one record
+per architecture, with a layout per class layout of the supported transformers releases), so
+adding one is a table entry. torch is imported lazily: the convert stage reads the JSON form only.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ov_movement.errors import StageError
@@ -27,14 +28,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class ArchSpec:
+class BlockLayout:
     """Where the attention and FFN linears of one block sit (paths relative to the block).
 
     `attention_core`: the sub-module computing the per-head context from the hidden states
     (replaced by a pass-through when every head is masked); None when the attention module also
-    holds the output projection (DistilBERT, Wav2Vec2, CLIP): then the whole `attention` module is
-    replaced. `ov_removes_*`: whether OpenVINO's pruning pass removes that structure by itself
-    (DESIGN.md facts), which decides what `export.shrink: auto` drops torch-side.
+    holds the output projection (DistilBERT, Wav2Vec2, CLIP; ViT and Swin on transformers 5): then
+    the whole `attention` module is replaced.
     """
 
     block: str  # regex on full module names, matching each transformer block
@@ -47,13 +47,21 @@ class ArchSpec:
     ffn_in: str
     ffn_act: str
     ffn_out: str
-    ov_removes_heads: bool
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """One record per architecture: its block layouts (one per class layout of the transformers
+    releases supported: the first whose modules exist in the model is used) and whether OpenVINO's
+    pruning pass removes masked FFN neurons by itself, which decides whether `export.shrink: auto`
+    drops them torch-side. Masked heads are always dropped torch-side (`shrink.plan_shrink`)."""
+
+    layouts: tuple[BlockLayout, ...]
     ov_removes_ffn: bool = True
-    # How many values the attention module returns (Wav2Vec2's: output, weights, past key/values).
-    attention_outputs: int = 2
 
 
-_BERT_LIKE = dict(
+_BERT_LIKE = BlockLayout(
+    block=r"encoder\.layer\.\d+$",
     attention="attention",
     attention_core="attention.self",
     q="attention.self.query",
@@ -64,66 +72,93 @@ _BERT_LIKE = dict(
     ffn_act="intermediate.intermediate_act_fn",
     ffn_out="output.dense",
 )
+# transformers 5 folds ViT's and Swin's attention into one module with q/k/v/o_proj and the FFN into
+# an `mlp` (fc1, fc2); ViT's blocks also moved from `encoder.layer` to `layers`.
+_FUSED_ATTENTION_MLP = dict(
+    attention="attention",
+    attention_core=None,
+    q="attention.q_proj",
+    k="attention.k_proj",
+    v="attention.v_proj",
+    o="attention.o_proj",
+    ffn_in="mlp.fc1",
+    ffn_act="mlp.activation_fn",
+    ffn_out="mlp.fc2",
+)
+_SWIN_BLOCK = r"layers\.\d+\.blocks\.\d+$"
 
-# Every entry is tested end to end on a tiny model (tests/test_architectures.py, transformers 4.57).
+# Every entry is tested end to end on a tiny model (tests/test_architectures.py) with both tested
+# sets (constraints.txt: transformers 4.57; constraints-latest.txt: transformers 5.x).
 ARCHITECTURES: dict[str, ArchSpec] = {
-    "bert": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
-    "roberta": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
-    "mobilebert": ArchSpec(block=r"encoder\.layer\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
-    "swin": ArchSpec(block=r"layers\.\d+\.blocks\.\d+$", ov_removes_heads=True, **_BERT_LIKE),
+    "bert": ArchSpec((_BERT_LIKE,)),
+    "roberta": ArchSpec((_BERT_LIKE,)),
+    "mobilebert": ArchSpec((_BERT_LIKE,)),
+    "swin": ArchSpec(
+        (
+            replace(_BERT_LIKE, block=_SWIN_BLOCK),
+            BlockLayout(block=_SWIN_BLOCK, **_FUSED_ATTENTION_MLP),
+        )
+    ),
     "vit": ArchSpec(
-        block=r"encoder\.layer\.\d+$",
-        ov_removes_heads=False,
-        **(
-            _BERT_LIKE
-            | dict(
+        (
+            replace(
+                _BERT_LIKE,
                 attention_core="attention.attention",
                 q="attention.attention.query",
                 k="attention.attention.key",
                 v="attention.attention.value",
-            )
-        ),
+            ),
+            BlockLayout(block=r"layers\.\d+$", **_FUSED_ATTENTION_MLP),
+        )
     ),
     "distilbert": ArchSpec(
-        block=r"transformer\.layer\.\d+$",
-        attention="attention",
-        attention_core=None,
-        q="attention.q_lin",
-        k="attention.k_lin",
-        v="attention.v_lin",
-        o="attention.out_lin",
-        ffn_in="ffn.lin1",
-        ffn_act="ffn.activation",
-        ffn_out="ffn.lin2",
-        ov_removes_heads=False,
+        (
+            BlockLayout(
+                block=r"transformer\.layer\.\d+$",
+                attention="attention",
+                attention_core=None,
+                q="attention.q_lin",
+                k="attention.k_lin",
+                v="attention.v_lin",
+                o="attention.out_lin",
+                ffn_in="ffn.lin1",
+                ffn_act="ffn.activation",
+                ffn_out="ffn.lin2",
+            ),
+        )
     ),
     "wav2vec2": ArchSpec(
-        block=r"encoder\.layers\.\d+$",
-        attention="attention",
-        attention_core=None,
-        q="attention.q_proj",
-        k="attention.k_proj",
-        v="attention.v_proj",
-        o="attention.out_proj",
-        ffn_in="feed_forward.intermediate_dense",
-        ffn_act="feed_forward.intermediate_act_fn",
-        ffn_out="feed_forward.output_dense",
-        ov_removes_heads=False,
-        attention_outputs=3,
+        (
+            BlockLayout(
+                block=r"encoder\.layers\.\d+$",
+                attention="attention",
+                attention_core=None,
+                q="attention.q_proj",
+                k="attention.k_proj",
+                v="attention.v_proj",
+                o="attention.out_proj",
+                ffn_in="feed_forward.intermediate_dense",
+                ffn_act="feed_forward.intermediate_act_fn",
+                ffn_out="feed_forward.output_dense",
+            ),
+        )
     ),
 }
 _CLIP = ArchSpec(
-    block=r"encoder\.layers\.\d+$",
-    attention="self_attn",
-    attention_core=None,
-    q="self_attn.q_proj",
-    k="self_attn.k_proj",
-    v="self_attn.v_proj",
-    o="self_attn.out_proj",
-    ffn_in="mlp.fc1",
-    ffn_act="mlp.activation_fn",
-    ffn_out="mlp.fc2",
-    ov_removes_heads=False,
+    (
+        BlockLayout(
+            block=r"encoder\.layers\.\d+$",
+            attention="self_attn",
+            attention_core=None,
+            q="self_attn.q_proj",
+            k="self_attn.k_proj",
+            v="self_attn.v_proj",
+            o="self_attn.out_proj",
+            ffn_in="mlp.fc1",
+            ffn_act="mlp.activation_fn",
+            ffn_out="mlp.fc2",
+        ),
+    )
 )
 ARCHITECTURES |= {"clip": _CLIP, "clip_vision_model": _CLIP}
 
@@ -200,14 +235,33 @@ def arch_spec(model_type: str) -> ArchSpec:
         ) from None
 
 
-def _head_count(model: torch.nn.Module, block_path: str, spec: ArchSpec) -> int:
+def _head_count(model: torch.nn.Module, block_path: str, layout: BlockLayout) -> int:
     # The attention module knows its own (possibly already pruned) head count; Swin varies per stage.
-    for path in filter(None, (spec.attention_core, spec.attention)):
+    for path in filter(None, (layout.attention_core, layout.attention)):
         module = model.get_submodule(f"{block_path}.{path}")
         for attr in _HEAD_COUNT_ATTRS:
             if isinstance(getattr(module, attr, None), int):
                 return getattr(module, attr)
-    raise StageError(f"cannot find the head count of {block_path}.{spec.attention}")
+    raise StageError(f"cannot find the head count of {block_path}.{layout.attention}")
+
+
+def block_layout(model: torch.nn.Module, spec: ArchSpec | None = None) -> tuple[BlockLayout, list[str]]:
+    """The layout of `model`'s blocks (the first of the spec's whose modules all exist) and the
+    full paths of its blocks."""
+    spec = spec or arch_spec(model.config.model_type)
+    names = dict(model.named_modules())
+    for layout in spec.layouts:
+        pattern = re.compile(rf"(?:^|\.){layout.block}")
+        blocks = [name for name in names if pattern.search(name)]
+        roles = [rel for role in _ROLES if (rel := getattr(layout, role)) is not None]
+        if blocks and all(f"{blocks[0]}.{rel}" in names for rel in roles):
+            return layout, blocks
+    model_type = model.config.model_type
+    raise StageError(
+        f"the {type(model).__name__} ({model_type}) model matches none of the block layouts known for "
+        f"{model_type} ({', '.join(repr(layout.block) for layout in spec.layouts)}); add its layout to "
+        "ARCHITECTURES in ov_movement/deploy/structure.py"
+    )
 
 
 def find_masked_structure(model: torch.nn.Module) -> ModelStructure:
@@ -215,19 +269,15 @@ def find_masked_structure(model: torch.nn.Module) -> ModelStructure:
     import torch
 
     model_type = model.config.model_type
-    spec = arch_spec(model_type)
-    pattern = re.compile(rf"(?:^|\.){spec.block}")
-    block_paths = [name for name, _ in model.named_modules() if pattern.search(name)]
-    if not block_paths:
-        raise StageError(f"no transformer blocks matching {spec.block!r} in the {model_type} model")
+    layout, block_paths = block_layout(model, arch_spec(model_type))
     blocks = []
     with torch.no_grad():
         for index, block_path in enumerate(block_paths):
             paths = {
-                role: f"{block_path}.{rel}" for role in _ROLES if (rel := getattr(spec, role)) is not None
+                role: f"{block_path}.{rel}" for role in _ROLES if (rel := getattr(layout, role)) is not None
             }
             lin = {role: model.get_submodule(paths[role]) for role in _LINEAR_ROLES}
-            heads = _head_count(model, block_path, spec)
+            heads = _head_count(model, block_path, layout)
             head_dim = lin["q"].out_features // heads
             block = BlockStructure(
                 index=index,
@@ -275,8 +325,10 @@ def _masked_neurons(ffn_in: torch.nn.Linear, ffn_out: torch.nn.Linear) -> list[i
 __all__ = [
     "ARCHITECTURES",
     "ArchSpec",
+    "BlockLayout",
     "BlockStructure",
     "ModelStructure",
     "arch_spec",
+    "block_layout",
     "find_masked_structure",
 ]

@@ -14,7 +14,11 @@ both `torch.quantile` and NNCF's original on the same inputs). Inputs with NaN o
 device (where the sort is fast and this was not measured) take NNCF's original path.
 
 Installed by `install()` (idempotent) before models are compressed, only on the NNCF version whose
-function we read (2.19.x); any other version keeps NNCF's own.
+function we read (2.19.x), and only where exactness is proven for the running torch: `install()`
+first compares `exact_quantile` with `torch.quantile` on a fixed set of probes (the shapes and ties
+movement sparsity produces, all five quantiles the tests use). torch 2.13 passes; on torch 2.15
+`torch.quantile` differs by ~1e-10 on some inputs, so there NNCF's own function stays and the log
+says so (same results as NNCF, just slower). Any other NNCF version also keeps NNCF's own.
 """
 
 from __future__ import annotations
@@ -41,6 +45,38 @@ def exact_quantile(values: torch.Tensor, q: float) -> torch.Tensor:
     low = torch.kthvalue(flat, below + 1).values  # kthvalue is 1-based
     high = low if above == below else torch.kthvalue(flat, above + 1).values
     return torch.lerp(low, high, rank - below)
+
+
+def probe_inputs() -> list[torch.Tensor]:
+    """Deterministic inputs covering what the clamp sees: tiny, odd, large, ties, expanded blocks."""
+    generator = torch.Generator().manual_seed(0)
+    probes = [
+        torch.randn(1, generator=generator),
+        torch.randn(7, generator=generator),
+        torch.randn(384, 1536, generator=generator),
+        torch.randint(0, 4, (1000,), generator=generator).float(),  # many ties
+        # NNCF's expanded block importance: each 32x32 block's value repeated 1024 times.
+        torch.randn(12, 12, generator=generator).repeat_interleave(32, 0).repeat_interleave(32, 1),
+    ]
+    for size in torch.randint(2, 5000, (40,), generator=generator).tolist():
+        probes.append(torch.randn(size, generator=generator) * 1e-3)
+    return probes
+
+
+PROBE_QUANTILES = (0.98, 0.0, 1.0, 0.5, 0.123)
+
+
+def quantile_mismatch() -> float | None:
+    """None when `exact_quantile` equals `torch.quantile` bit for bit on every probe with this torch;
+    else the largest absolute difference found."""
+    worst = None
+    for values in probe_inputs():
+        for q in PROBE_QUANTILES:
+            ours, theirs = exact_quantile(values, q), torch.quantile(values, q)
+            if not torch.equal(ours, theirs):
+                diff = float((ours.double() - theirs.double()).abs())
+                worst = diff if worst is None else max(worst, diff)
+    return worst
 
 
 def _fast_path(values: torch.Tensor) -> bool:
@@ -80,6 +116,16 @@ def install() -> bool:
             "nncf %s: keeping its own %s (the fast clamp was verified on 2.19)", nncf.__version__, _FUNCTION
         )
         return False
+    mismatch = quantile_mismatch()
+    if mismatch is not None:
+        log.warning(
+            "torch %s: the fast threshold clamp is not bit-identical to torch.quantile here (max diff "
+            "%.3g); keeping NNCF's own %s (same results, slower training steps)",
+            torch.__version__,
+            mismatch,
+            _FUNCTION,
+        )
+        return False
     # The original as NNCF defined it (unwrapped), so the fallback does not trace twice.
     original = getattr(functions.binary_mask_by_threshold, "__wrapped__", functions.binary_mask_by_threshold)
     # Registered under NNCF's own operator name: traced graphs look exactly as with the original.
@@ -94,4 +140,12 @@ def uninstall() -> None:
     setattr(layers, _FUNCTION, functions.binary_mask_by_threshold)
 
 
-__all__ = ["exact_quantile", "install", "make_replacement", "uninstall"]
+__all__ = [
+    "PROBE_QUANTILES",
+    "exact_quantile",
+    "install",
+    "make_replacement",
+    "probe_inputs",
+    "quantile_mismatch",
+    "uninstall",
+]

@@ -82,12 +82,17 @@ _FILTER = _NNCFLogFilter()
 
 
 def ensure_nncf() -> Any:
-    """Import `nncf.torch` with legacy tracing enabled (before any model is built); returns it."""
+    """Import `nncf.torch` with legacy tracing enabled (before any model is built); returns it.
+
+    The one place the project imports `nncf.torch`: every other module calls this first.
+    """
     already = "nncf.torch" in sys.modules
     os.environ["NNCF_TORCH_LEGACY_TRACING"] = "1"
     # Quantization-aware training compiles NNCF's CPU extension on first use: minutes on a small
     # machine, past NNCF's 60 s default, after which it gives up (and leaves the build half done).
     os.environ.setdefault("NNCF_EXTENSION_LOAD_TIMEOUT", str(EXTENSION_LOAD_TIMEOUT_S))
+    if not already:
+        prime_device_constructors()
     from nncf.common.logging.logger import nncf_logger  # imports the nncf package, not nncf.torch
 
     if _FILTER not in nncf_logger.filters:
@@ -101,7 +106,40 @@ def ensure_nncf() -> Any:
             "movement sparsity cannot run here. Set NNCF_TORCH_LEGACY_TRACING=1 in the environment "
             f"(already imported: {already})."
         )
+    if not meta_device_works():
+        raise StageError(
+            "`with torch.device('meta')` no longer creates meta tensors: nncf.torch was imported in "
+            "this process before ov_movement could prime torch's device-constructor cache "
+            "(docs/compatibility.md). Import ov_movement.training.nncf_setup.ensure_nncf() first."
+        )
     return nncf.torch
+
+
+def prime_device_constructors() -> None:
+    """Fill torch's cache of factory functions before NNCF replaces them (verified: torch 2.13-2.15,
+    NNCF 2.19).
+
+    `torch.device(...)` used as a context manager rewrites calls to the functions in
+    `torch.utils._device._device_constructors()`, a set cached on first use. NNCF's legacy tracing
+    replaces `torch.empty`, `torch.tensor`, ... with wrappers (`setattr(torch, name, wrapper)`); a
+    cache filled after that holds the wrappers, which the device mode never sees called, so
+    `with torch.device("meta")` silently builds CPU tensors. transformers 5 builds models under the
+    meta device and detects it with `torch.tensor([]).device`: with a poisoned cache it initialises
+    at construction, then replaces non-persistent buffers (`position_ids`) and new weights (the
+    classifier) with `torch.empty_like` and never refills them (garbage ids, a NaN classifier).
+    Filled first, the cache holds the real functions that the wrappers call, and the mode works.
+    """
+    from torch.utils import _device
+
+    _device._device_constructors()
+
+
+def meta_device_works() -> bool:
+    """Whether `with torch.device("meta")` still creates meta tensors (the guard of the above)."""
+    import torch
+
+    with torch.device("meta"):
+        return torch.empty(1).device.type == "meta" and torch.tensor([]).device.type == "meta"
 
 
 @contextmanager
@@ -775,10 +813,12 @@ __all__ = [
     "register_init_data",
     "ensure_nncf",
     "group_unit_size",
+    "meta_device_works",
     "model_family",
     "movement_loc",
     "nncf_config_dict",
     "other_algorithms",
+    "prime_device_constructors",
     "structured_family",
     "structured_groups",
 ]

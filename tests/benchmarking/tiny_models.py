@@ -1,5 +1,5 @@
-"""A tiny random BERT as ONNX, dense IR and "pruned" IR (two heads physically removed with HF
-`prune_heads`), built once per test session. Only the plumbing is under test here, not pruning."""
+"""A tiny random BERT as ONNX, dense IR and "pruned" IR (three heads physically removed by
+ov-movement's own shrink), built once per test session. Only the plumbing is under test here, not pruning."""
 
 from __future__ import annotations
 
@@ -50,10 +50,19 @@ def build_tiny_models(dest: Path) -> dict[str, Path]:
     paths = {"onnx": dest / "model.onnx", "dense": dest / "dense.xml", "pruned": dest / "pruned.xml"}
     _export(model, paths["onnx"])
     ov.save_model(ov.convert_model(str(paths["onnx"])), str(paths["dense"]))
-    model.bert.prune_heads({0: [0, 1], 1: [3]})
+    _drop_heads(model, {0: [0, 1], 1: [3]})
     _export(model, dest / "pruned.onnx")
     ov.save_model(ov.convert_model(str(dest / "pruned.onnx")), str(paths["pruned"]))
     return paths
+
+
+def _drop_heads(model, heads: dict[int, list[int]]) -> None:
+    """Remove `heads` per layer with the shrink's slicing (HF prune_heads is gone in transformers 5)."""
+    from ov_movement.deploy.shrink import BlockShrink, shrink_model
+    from ov_movement.deploy.structure import find_masked_structure
+
+    structure = find_masked_structure(model)
+    shrink_model(model, structure, [BlockShrink(i, structure.blocks[i].path, hs) for i, hs in heads.items()])
 
 
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:

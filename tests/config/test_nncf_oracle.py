@@ -9,7 +9,6 @@ accept must, once normalised, pass NNCF's schema. Imports nncf (and so torch): a
 from __future__ import annotations
 
 import copy
-import os
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -20,12 +19,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from ov_movement.config import CompressionSection, MovementSparsityConfig, read_document
 from ov_movement.config.reference import NNCF_DIFFERENCES
+from ov_movement.training.nncf_setup import ensure_nncf
 from tests.config.samples import DOC_SECTION, FIXTURES, params, section
 from tests.config.strategies import compression_values
 
-os.environ.setdefault("NNCF_TORCH_LEGACY_TRACING", "1")  # nncf.torch refuses to import without it
 jsonschema = pytest.importorskip("jsonschema")
-nncf_torch = pytest.importorskip("nncf.torch")
+# Through the project's one NNCF entry point (legacy tracing on, torch's device cache primed first):
+# a bare `import nncf.torch` here, at collection, would break the meta device for every later test.
+nncf_torch = ensure_nncf()
 from nncf import NNCFConfig  # noqa: E402
 from nncf.experimental.torch.sparsity.movement.algo import MovementSparsityBuilder  # noqa: E402
 from nncf.experimental.torch.sparsity.movement.layers import SparseConfigByScope  # noqa: E402

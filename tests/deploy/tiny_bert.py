@@ -107,3 +107,14 @@ def tiny_distilbert(heads: Mapping[int, Iterable[int]], neurons: Mapping[int, It
             ffn.lin1.bias[idx] = 0
             ffn.lin2.weight[:, idx] = 0
     return model
+
+
+def openvino_pass_removes_heads() -> bool:
+    """Whether OpenVINO's pruning pass alone removes masked heads of a dynamic-axes BERT export.
+
+    Upstream behaviour, documented (docs/compatibility.md): the pass follows a head through
+    transformers 4.x's `view(batch, -1, heads, head_dim)` but not through 5.x's
+    `(*input_shape, -1, head_dim)`. ov-movement drops heads torch-side, so removal is 100% on both."""
+    import transformers
+
+    return int(transformers.__version__.split(".")[0]) < 5

@@ -14,7 +14,11 @@ from ov_movement.errors import StageError, VerificationError  # noqa: E402
 from ov_movement.stages import convert as convert_stage  # noqa: E402
 from ov_movement.stages.base import StageContext  # noqa: E402
 from ov_movement.stages.export import export_model  # noqa: E402
-from tests.deploy.tiny_bert import sample_inputs, tiny_bert  # noqa: E402
+from tests.deploy.tiny_bert import (  # noqa: E402
+    openvino_pass_removes_heads,  # noqa: E402
+    sample_inputs,
+    tiny_bert,
+)
 
 STATS_KEYS = {
     "dense",
@@ -72,9 +76,14 @@ def test_nothing_masked_gives_null_efficiency(tmp_path):
 
 
 def test_whole_masked_block_without_shrink_fails_with_a_hint(tmp_path):
+    """OpenVINO's pass fails on a block with no head left where it follows heads (transformers 4.x
+    graphs); in 5.x graphs it does not fail but keeps heads, and convert reports removal below 100%."""
     context = _ctx(tmp_path, _export(tmp_path, shrink="never", heads={0: [0, 1, 2, 3]}))
-    with pytest.raises(StageError, match="export.shrink: always"):
-        convert_stage.run(context)
+    if openvino_pass_removes_heads():
+        with pytest.raises(StageError, match="export.shrink: always"):
+            convert_stage.run(context)
+    else:
+        assert convert_stage.run(context).metrics["removal_efficiency"]["attention_heads"] < 1.0
 
 
 def test_wrong_pruned_ir_raises_verification_error(tmp_path, monkeypatch):

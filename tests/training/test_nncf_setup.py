@@ -46,6 +46,28 @@ def test_eager_attention_forms_attention_groups(tmp_path):
     assert compressed.scopes.mode_by_layer[compressed.scopes.layers[0].nncf_name] == "block"
 
 
+def test_a_tokenizer_without_segment_ids_still_gets_structured_groups(tmp_path):
+    """Segment ids (zeros) are passed whenever the model takes them: without them transformers 5's
+    BERT embeddings gather a buffer by position_ids, and NNCF's structured grouping asserts on it."""
+    from types import SimpleNamespace
+
+    from transformers import BertForSequenceClassification
+
+    from ov_movement.models import get_task
+    from ov_movement.training.nncf_setup import attention_group_count, compress, nncf_config_dict
+
+    tokenizer = SimpleNamespace(model_input_names=["input_ids", "attention_mask"])
+    task = get_task("text-classification")
+    names = task.input_names(BertForSequenceClassification, tokenizer)
+    assert names == ("input_ids", "attention_mask", "token_type_ids")
+    config = tiny_config()
+    nncf_config = nncf_config_dict(
+        config, input_info=task.nncf_input_info(names, 32), steps_per_epoch=4, log_dir=tmp_path / "nncf"
+    )
+    compressed = compress(_tiny_model(config), config, nncf_config)
+    assert attention_group_count(compressed.ctrl) == 2
+
+
 def test_sdpa_attention_silently_loses_attention_groups(tmp_path):
     """The trap build_model avoids: with sdpa NNCF finds only FFN groups, and says nothing."""
     from ov_movement.training.nncf_setup import attention_group_count, compress, structured_groups
