@@ -1,7 +1,7 @@
 """Models whose head sits outside the part NNCF compresses.
 
 CLIP: NNCF's structured masking works on `CLIPVisionModelWithProjection` (family `clip`) with the
-classification head outside it (DESIGN.md). `CLIPVisionClassifier` holds the tower as `backbone`
+classification head outside it (docs/design.md). `CLIPVisionClassifier` holds the tower as `backbone`
 and a linear head on its projected image embeddings; `compressed_submodule` tells
 `training.nncf_setup.compress` to wrap only the backbone, so the head is trained but never
 sparsified, and the wrapper still looks like a HF classifier to the rest of the pipeline

@@ -9,7 +9,7 @@
   (Wav2Vec2FeatureExtractor's `do_normalize`). The convolutional feature encoder is frozen.
 
 CLIP is compressed as `CLIPVisionModelWithProjection` with the classification head outside it
-(DESIGN.md): `ImageClassificationTask.auto_model_class()` builds `heads.CLIPVisionClassifier` for
+(docs/design.md): `ImageClassificationTask.auto_model_class()` builds `heads.CLIPVisionClassifier` for
 CLIP configs and defers to `AutoModelForImageClassification` otherwise.
 
 Cheap to import: numpy, PIL, torch and transformers are imported inside functions.

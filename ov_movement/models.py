@@ -18,7 +18,7 @@ via the tasks' `load_processor`, `build_model`), so two rules hold everywhere:
   be newly initialised, and that is logged ("newly initialised: classifier.weight, ...").
 
 Models are always built with **eager attention**: with `sdpa`, NNCF's structured-mask grouping
-silently finds no attention groups (DESIGN.md). Heavy libraries are imported inside functions so
+silently finds no attention groups (docs/design.md). Heavy libraries are imported inside functions so
 that importing this module stays cheap.
 """
 

@@ -82,7 +82,7 @@ ARCHS: dict[str, Arch] = {
             "swin",
             "image-classification",
             # Window 4 = the last stage's resolution (32 / 4 / 2), as in swin-tiny (7 at 224): the
-            # case whose export failed through NNCF's patched torch.tensor (DESIGN.md).
+            # case whose export failed through NNCF's patched torch.tensor (docs/design.md).
             {
                 "model_type": "swin",
                 "image_size": 32,

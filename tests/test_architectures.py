@@ -6,7 +6,7 @@ outside the compressed part) and Wav2Vec2, each with its scope preset.
 - sparsify -> mask -> export -> convert: structured masks resolve, the pruned IR compiles, matches
   the dense IR (the convert stage raises otherwise) and its .bin is smaller (slow);
 - heads / FFN neurons zeroed by hand are removed completely (torch-side shrink where OpenVINO
-  cannot), and OpenVINO's pass alone removes heads exactly for the architectures DESIGN.md says (slow).
+  cannot), and OpenVINO's pass alone removes heads exactly for the architectures docs/design.md says (slow).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _tiny_model(name: str, num_labels: int = 3):
     from ov_movement.models import build_model
     from ov_movement.training.nncf_setup import ensure_nncf
 
-    ensure_nncf()  # before the model is built (DESIGN.md)
+    ensure_nncf()  # before the model is built (docs/design.md)
     import torch
 
     torch.manual_seed(0)
@@ -100,7 +100,7 @@ def test_a_preset_for_another_architecture_is_named_in_the_error():
 
 
 def test_nncf_exporter_fails_on_swin_whose_window_covers_the_last_stage_and_ours_does_not(tmp_path):
-    """DESIGN.md's Swin export failure is NNCF's exporter's; the pipeline exports the plain model."""
+    """docs/design.md's Swin export failure is NNCF's exporter's; the pipeline exports the plain model."""
     from nncf import NNCFConfig
 
     from ov_movement.deploy.onnx_export import export_onnx

@@ -205,7 +205,7 @@ def test_qa_model_keeps_bert_as_the_compressed_part_and_outputs_start_end_logits
     from ov_movement.models import build_model, model_class
     from ov_movement.training.nncf_setup import compression_target, ensure_nncf, structured_family
 
-    ensure_nncf()  # before the model is built (DESIGN.md)
+    ensure_nncf()  # before the model is built (docs/design.md)
     config = _qa_config({"source": "synthetic_qa"})
     assert model_class(config.model, Path(".")).__name__ == "BertForQuestionAnswering"
     torch.manual_seed(0)

@@ -8,7 +8,7 @@ into the OpenVINO IR and let `stats` map IR MatMuls back to torch modules.
 NNCF's own exporter is not used: it names inputs `input.0, input.1, ...` in an order that is not
 `input_info`'s, gives static shapes only, and fails on Swin whose window is at least the last
 stage's resolution, as in swin-tiny (`TypeError: len() of a 0-d tensor` from its wrapped
-`torch.tensor` in `SwinLayer.set_shift_and_window_size`; DESIGN.md). The plain model rebuilt from
+`torch.tensor` in `SwinLayer.set_shift_and_window_size`; docs/design.md). The plain model rebuilt from
 the checkpoint exports fine, even with NNCF's operator patching active in the process
 (tests/test_architectures.py checks both).
 """

@@ -2,7 +2,7 @@
 
 OpenVINO's pruning pass removes zero structure by itself for some architectures, but not heads
 where its converter fuses attention, and not at all when a whole block is masked (it throws shape
-errors or leaves zero-sized tensors the CPU plugin rejects; DESIGN.md). Those cases are shrunk
+errors or leaves zero-sized tensors the CPU plugin rejects; docs/design.md). Those cases are shrunk
 here, torch-side, so the IR never sees them:
 
 - some heads of a block: slice the kept heads' Q/K/V rows and output-projection columns here

@@ -1,6 +1,6 @@
 """Setting NNCF movement sparsity up so that nothing fails silently.
 
-Order matters (DESIGN.md, "Facts verified on this machine"):
+Order matters (docs/design.md, "Facts verified on this machine"):
 1. `NNCF_TORCH_LEGACY_TRACING=1` must be set before `nncf.torch` is imported, and `nncf.torch`
    must be imported before the model is constructed (`ensure_nncf`).
 2. The model uses eager attention (models.build_model enforces it).
@@ -35,7 +35,7 @@ log = logging.getLogger("ov_movement.training")
 # The model families NNCF 2.19's structured masking admits (nncf...movement.algo.MODEL_FAMILIES).
 STRUCTURED_FAMILIES = ("bert", "wav2vec2", "swin", "mobilebert", "distilbert", "clip", "vit")
 # Families NNCF refuses only because its check reads the class's module name, whose layers are
-# those of an admitted family: treated as that family (RoBERTa is BERT's layer layout; DESIGN.md).
+# those of an admitted family: treated as that family (RoBERTa is BERT's layer layout; docs/design.md).
 FAMILY_ALIASES = {"roberta": "bert"}
 
 

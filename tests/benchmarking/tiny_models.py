@@ -44,7 +44,7 @@ def build_tiny_models(dest: Path) -> dict[str, Path]:
         max_position_embeddings=64,
         num_labels=2,
     )
-    config._attn_implementation = "eager"  # see DESIGN.md: sdpa hides attention from NNCF
+    config._attn_implementation = "eager"  # see docs/design.md: sdpa hides attention from NNCF
     torch.manual_seed(0)
     model = BertForSequenceClassification(config).eval()
     paths = {"onnx": dest / "model.onnx", "dense": dest / "dense.xml", "pruned": dest / "pruned.xml"}

@@ -160,7 +160,7 @@ def test_fp16_weights_halve_the_bin_and_still_match(tmp_path):
 
 
 def test_distilbert_heads_need_the_torch_side_shrink(tmp_path):
-    """DistilBERT: OpenVINO's pass removes FFN neurons but keeps every masked head (DESIGN.md)."""
+    """DistilBERT: OpenVINO's pass removes FFN neurons but keeps every masked head (docs/design.md)."""
     model = tiny_distilbert(heads={0: [2], 1: [1]}, neurons={1: range(0, FFN, 2)})
     _, _, stats = _run(tmp_path, model, "auto")
     assert stats["removal_efficiency_openvino_only"] == {"attention_heads": 0.0, "ffn_neurons": 1.0}
