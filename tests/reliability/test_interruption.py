@@ -249,7 +249,8 @@ def test_end_result_equals_an_uninterrupted_run(chain):
         assert manifest(workdir, stage)["metrics"] == manifest(reference, stage)["metrics"]
     lock = json.loads((view / "ov-movement.lock").read_text())["stages"]
     reference_lock = json.loads((expected / "ov-movement.lock").read_text())["stages"]
-    assert {s: r["fingerprint"] for s, r in lock.items()} == {
+    # The chain's last step went on to quantize and (interrupted) benchmark: compare the reference's stages.
+    assert {s: lock[s]["fingerprint"] for s in reference_lock} == {
         s: r["fingerprint"] for s, r in reference_lock.items()
     }
     assert partial(workdir, "convert") is None and partial(workdir, "mask") is None
