@@ -5,12 +5,11 @@ shipped pipelines/tiny.yaml run once by the CLI, shared by the end-to-end and br
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.pipelines import run_shipped
 from tests.training.tiny import TrainedPipeline, run_baseline, run_stage, tiny_config, tiny_jpqd_dict
 
 
@@ -24,21 +23,11 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipeline:
     return TrainedPipeline(root, config, first, second)
 
 
-TINY_PIPELINE = Path(__file__).resolve().parents[1] / "pipelines" / "tiny.yaml"
-
-
 @pytest.fixture(scope="session")
 def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """`ov-movement run pipelines/tiny.yaml` into a fresh workdir: (workdir, its stdout)."""
     workdir = tmp_path_factory.mktemp("e2e")
-    proc = subprocess.run(
-        [sys.executable, "-m", "ov_movement", "run", str(TINY_PIPELINE), "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return workdir, proc.stdout
+    return workdir, run_shipped("tiny.yaml", workdir)
 
 
 @pytest.fixture(scope="session")

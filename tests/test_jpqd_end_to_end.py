@@ -5,28 +5,18 @@ INT8 IR next to the FP32 ones."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from tests.pipelines import run_shipped
 
-TINY_JPQD = Path(__file__).resolve().parents[1] / "pipelines" / "tiny-jpqd.yaml"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def jpqd_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("e2e-jpqd")
-    proc = subprocess.run(
-        [sys.executable, "-m", "ov_movement", "run", str(TINY_JPQD), "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return workdir / "tiny-jpqd", proc.stdout
+    return workdir / "tiny-jpqd", run_shipped("tiny-jpqd.yaml", workdir, timeout=900)
 
 
 def test_baseline_teaches_and_every_stage_runs(jpqd_run):

@@ -23,7 +23,7 @@ import yaml
 
 from ov_movement.config.load import load_pipeline
 from ov_movement.runner.execute import run_pipeline
-from tests.conftest import TINY_PIPELINE
+from tests.pipelines import PIPELINES
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -101,7 +101,7 @@ class _Dom(HTMLParser):
 def tiny_report(tiny_pipeline) -> Path:
     """The views of tiny.yaml as it is (other tests may have pointed them at variants)."""
     workdir, _ = tiny_pipeline
-    summary = run_pipeline(load_pipeline(TINY_PIPELINE), workdir=workdir, progress=False)
+    summary = run_pipeline(load_pipeline(PIPELINES / "tiny.yaml"), workdir=workdir, progress=False)
     assert summary.executed == []  # everything cached: the session's run, not a new one
     return workdir / "tiny-bert"
 
@@ -117,7 +117,7 @@ def test_report_html_in_chromium_shows_exact_scopes_numbers_and_images(tiny_repo
     parsed.feed(dom)
     text = "".join(parsed.text)
 
-    config = yaml.safe_load(TINY_PIPELINE.read_text())
+    config = yaml.safe_load((PIPELINES / "tiny.yaml").read_text())
     compression = config["compression"]
     scopes = [entry["target_scopes"] for entry in compression["sparse_structure_by_scopes"]]
     for scope in scopes + compression["ignored_scopes"]:
