@@ -45,15 +45,20 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' info/warning chatter (e.g. 'newly initialized classifier') for a block."""
+    """Silence transformers' info/warning chatter (e.g. 'newly initialized classifier') and its
+    progress bars (transformers 5 draws 'Loading weights' on stderr) for a block."""
     from transformers.utils import logging as hf_logging
 
     previous = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         yield
     finally:
         hf_logging.set_verbosity(previous)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 class Task(Protocol):
@@ -421,6 +426,12 @@ def _some(keys: Sequence[str], limit: int = 4) -> str:
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
+def _key(entry: Any) -> str:
+    """A tensor name from a loading-report entry: transformers 4.57 gives names, 5.x gives
+    (name, stored shape, model shape) tuples for mismatched tensors."""
+    return entry[0] if isinstance(entry, tuple | list) else entry
+
+
 def check_loaded_weights(model: Any, loading: Mapping[str, Any], weights_dir: Path) -> None:
     """Refuse a model whose pretrained part was not fully loaded from `weights_dir`.
 
@@ -435,8 +446,8 @@ def check_loaded_weights(model: Any, loading: Mapping[str, Any], weights_dir: Pa
     def is_head(key: str) -> bool:
         return has_base and not key.startswith(prefix + ".")
 
-    missing = [k for k in loading.get("missing_keys", []) if not is_head(k)]
-    mismatched = [k for k in loading.get("mismatched_keys", []) if not is_head(k)]
+    missing = [_key(k) for k in loading.get("missing_keys", []) if not is_head(_key(k))]
+    mismatched = [_key(k) for k in loading.get("mismatched_keys", []) if not is_head(_key(k))]
     problems = []
     if mismatched:
         ours = {key: list(value.shape) for key, value in hf.state_dict().items()}

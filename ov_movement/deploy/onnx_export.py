@@ -16,6 +16,8 @@ the checkpoint exports fine, even with NNCF's operator patching active in the pr
 from __future__ import annotations
 
 import inspect
+import logging
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +29,11 @@ from torch import nn
 from ov_movement.errors import StageError
 
 # Canonical order of model inputs; only those the model's forward accepts are exported.
+log = logging.getLogger(__name__)
+
+# The newest opset the pinned ONNX Runtime and OpenVINO read; an export never goes past it.
+MAX_OPSET = 20
+
 INPUT_ORDER = ("input_ids", "attention_mask", "token_type_ids", "pixel_values", "input_values")
 OUTPUT_NAMES = ("logits",)
 
@@ -87,6 +94,26 @@ def export_onnx(
         output_axes = dict(getattr(model, "output_axes", {0: "batch"}))
         axes |= {o: output_axes for o in OUTPUT_NAMES}
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _torch_export(model, names, args, path, axes, opset)
+    except torch.onnx.errors.UnsupportedOperatorError as exc:
+        # transformers 5 builds BERT's attention mask with `aten::bitwise_and` (ONNX opset 18) on
+        # some traced paths (NNCF-wrapped quantization-aware models): use the opset torch names.
+        needed = re.search(r"added in version (\d+)", str(exc))
+        if not needed or not opset < int(needed.group(1)) <= MAX_OPSET:
+            raise
+        log.warning(
+            "%s: opset %d lacks an operator (%s); exporting at opset %s", path.name, opset, exc, needed[1]
+        )
+        _torch_export(model, names, args, path, axes, int(needed.group(1)))
+    try:
+        onnx.checker.check_model(str(path))  # by path: also works for models with external data
+    except onnx.checker.ValidationError as exc:
+        raise StageError(f"{path.name} fails onnx.checker: {exc}") from exc
+    return names
+
+
+def _torch_export(model, names, args, path: Path, axes, opset: int) -> None:
     with warnings.catch_warnings():
         # TracerWarnings from HF shape checks and the TorchScript exporter's deprecation notice.
         warnings.simplefilter("ignore")
@@ -101,11 +128,6 @@ def export_onnx(
             do_constant_folding=True,
             dynamo=False,
         )
-    try:
-        onnx.checker.check_model(str(path))  # by path: also works for models with external data
-    except onnx.checker.ValidationError as exc:
-        raise StageError(f"{path.name} fails onnx.checker: {exc}") from exc
-    return names
 
 
 def onnx_input_names(path: Path) -> list[str]:

@@ -14,8 +14,10 @@ against the real graph, model directories, data files, the workdir, the cache).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -753,7 +755,9 @@ def _tiny_model_dir(damage: Callable[[Path], None] | None = None) -> Callable[[S
 
         folder = s.case_dir / "model"
         settings = {k: v for k, v in TINY_BERT.items() if k != "model_type"}
-        BertModel(BertConfig(**settings)).save_pretrained(folder)
+        # transformers 5 draws a "Writing model shards" bar on stderr: keep it out of the checked output.
+        with contextlib.redirect_stderr(io.StringIO()):
+            BertModel(BertConfig(**settings)).save_pretrained(folder)
         if damage is not None:
             damage(folder)
 
