@@ -446,11 +446,19 @@ def check_loaded_weights(model: Any, loading: Mapping[str, Any], weights_dir: Pa
     def is_head(key: str) -> bool:
         return has_base and not key.startswith(prefix + ".")
 
-    missing = [_key(k) for k in loading.get("missing_keys", []) if not is_head(_key(k))]
-    mismatched = [_key(k) for k in loading.get("mismatched_keys", []) if not is_head(_key(k))]
+    ours = {key: list(value.shape) for key, value in hf.state_dict().items()}
+    order = {key: index for index, key in enumerate(ours)}
+
+    def in_model_order(entries: Any) -> list[str]:
+        # transformers 5 reports these as sets: list them as the model declares them, so the
+        # message (and the first tensors it names) is the same on every run
+        keys = {_key(entry) for entry in entries}
+        return sorted(keys, key=lambda key: (order.get(key, len(order)), key))
+
+    missing = [k for k in in_model_order(loading.get("missing_keys", [])) if not is_head(k)]
+    mismatched = [k for k in in_model_order(loading.get("mismatched_keys", [])) if not is_head(k)]
     problems = []
     if mismatched:
-        ours = {key: list(value.shape) for key, value in hf.state_dict().items()}
         stored = _checkpoint_shapes(weights_dir)
         described = []
         for key in mismatched:
@@ -472,9 +480,11 @@ def check_loaded_weights(model: Any, loading: Mapping[str, Any], weights_dir: Pa
                 )
             ]
         )
-    new = sorted(
-        k for k in [*loading.get("missing_keys", []), *loading.get("mismatched_keys", [])] if is_head(k)
-    )
+    new = [
+        k
+        for k in in_model_order([*loading.get("missing_keys", []), *loading.get("mismatched_keys", [])])
+        if is_head(k)
+    ]
     if new:
         # Expected (a new task, or another number of labels), but worth a line: it is the one part
         # of the model that does not come from the directory.

@@ -92,7 +92,7 @@ def test_only_the_task_head_may_be_new_and_it_is_reported(tmp_path, caplog):
     folder = _saved_tiny_bert(tmp_path / "model")
     with caplog.at_level("WARNING"):
         build_model(_local(folder), tmp_path, num_labels=3)
-    assert "newly initialised: classifier.bias, classifier.weight" in caplog.text
+    assert "newly initialised: classifier.weight, classifier.bias" in caplog.text
 
 
 def test_missing_or_resized_tensors_are_refused(tmp_path):
