@@ -57,6 +57,12 @@ class SweepConfig(StrictModel):
         "left out of the variant names. Each variant runs as pipeline `<name>-<key>=<value>` in the same "
         "workdir (shared cache); results in `<workdir>/<name>/sweep.md`. `--set KEY=V1,V2` adds or "
         "replaces keys.",
+        # The bounds are checked in `prepare` (with the key in the message); editors get them here.
+        json_schema_extra={
+            "maxProperties": MAX_SWEEP_KEYS,
+            "propertyNames": {"pattern": _KEY.pattern, "maxLength": MAX_KEY_LENGTH},
+            "additionalProperties": {"type": "array", "minItems": 1, "maxItems": MAX_SWEEP_VALUES},
+        },
     )
 
     @classmethod
