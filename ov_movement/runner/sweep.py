@@ -95,6 +95,8 @@ def _run_spawned(path: str, raw: dict[str, Any], fmt: str, workdir: str, log: st
     except OvMovementError as error:
         print(f"error: {error}", flush=True)
         return {"error": str(error)}
+    except KeyboardInterrupt:  # Ctrl-C reaches every process of the group; the parent stops too
+        return {"error": "interrupted"}
     except BaseException:
         traceback.print_exc()
         sys.stderr.flush()

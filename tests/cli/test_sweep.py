@@ -9,6 +9,7 @@ stage but `report`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -31,8 +32,9 @@ NAMES = [f"tiny-bert-importance_regularization_factor={value}" for value in FACT
 
 
 def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "400"}  # rich tables: one line per row, as on a wide terminal
     proc = subprocess.run(
-        [sys.executable, "-m", "ov_movement", *args], capture_output=True, text=True, timeout=1200
+        [sys.executable, "-m", "ov_movement", *args], capture_output=True, text=True, timeout=1200, env=env
     )
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
