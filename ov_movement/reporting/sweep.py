@@ -120,7 +120,12 @@ def sweep_table(sweep: Sweep, rows: Sequence[SweepRow]) -> Table:
         body.append(cells)
     dense = dense_point(rows)
     if dense:
-        cells = [f"dense: {dense.label} (latency, size: dense FP32 IR)", *("" for _ in keys)]
+        name = (
+            "dense FP32 IR"
+            if dense.label == "dense FP32 IR"
+            else f"dense: {dense.label} (latency, size: dense FP32 IR)"
+        )
+        cells = [name, *("" for _ in keys)]
         cells += [_pct(dense.accuracy, 2)]
         cells += [NA] if with_int8 else []
         cells += [_num(dense.latency_ms, 3)] + ([NA] if with_int8 else [])
