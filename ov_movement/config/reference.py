@@ -33,6 +33,7 @@ from ov_movement.config.pipeline import (
     ReportConfig,
     TrainingConfig,
 )
+from ov_movement.config.sweep import SweepConfig
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -129,6 +130,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`convert`", ConvertConfig),
     ("`benchmark`", BenchmarkConfig),
     ("`report`", ReportConfig),
+    ("`sweep`", SweepConfig),
 ]
 
 _INTRO = """\
