@@ -30,9 +30,11 @@ same bound at either precision.
 With --run DIR (a pipeline's result directory; default runs/bert when `make pipeline` has run),
 that run's convert/dense.xml and convert/pruned.xml are timed too, at the same settings.
 
-Noise: when the per-round speedups of a figure, or one IR's per-round medians, spread wider than
---noise-threshold of their median (the pipeline's benchmark.noise_threshold), the figure is printed
-as NOISY instead, with what to change, and the script exits with status 3 (so `make bench` fails).
+Noise: when the per-round speedups of a figure spread wider than --noise-threshold of their median
+(the pipeline's benchmark.noise_threshold), or other processes kept more than a quarter of a core
+busy during a round (measured from /proc/stat; where it cannot be read, one IR's per-round medians
+spreading wider than the threshold stands in), the figure is printed as NOISY instead, with what to
+change, and the script exits with status 3 (so `make bench` fails). docs/benchmarking.md.
 """
 
 from __future__ import annotations
@@ -288,7 +290,8 @@ def main() -> int:
         )
         if noisy:
             print(
-                f"\nNOISY: {len(noisy)} figure(s) are not measurements, the rounds disagree:\n  "
+                f"\nNOISY: {len(noisy)} figure(s) are not measurements (the rounds disagree, or the machine "
+                "was shared):\n  "
                 + "\n  ".join(noisy)
                 + f"\n{NOISE_ADVICE.capitalize()} (here: --repeats, --time).",
                 file=sys.stderr,

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ov_movement.benchmarking.machine import BackgroundMeter
 from ov_movement.errors import StageError
 from ov_movement.pause_points import pause_point
 
@@ -82,6 +83,8 @@ class RunResult:
     input_shape: str = ""
     # What the plugin actually used (parsed from the log), e.g. {"inference_precision": "f32"}.
     runtime: dict[str, str] = field(default_factory=dict)
+    # Cores other processes kept busy during the run (machine.BackgroundMeter); None: not measurable.
+    background_cores: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -242,6 +245,7 @@ def run_benchmark_app(
     report_dir.mkdir(parents=True, exist_ok=True)  # benchmark_app does not create it
     cmd = build_command(exe, model_path, settings, report_dir, data_shape)
     (report_dir / "command.json").write_text(json.dumps(cmd, indent=1))
+    meter = BackgroundMeter()
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except OSError as error:
@@ -253,6 +257,7 @@ def run_benchmark_app(
         proc.kill()
         proc.wait()
         raise
+    background = meter.cores()
     (report_dir / "stdout.log").write_text(stdout)
     (report_dir / "stderr.log").write_text(stderr)
     report_path = report_dir / REPORT_NAME
@@ -264,7 +269,12 @@ def run_benchmark_app(
         )
     parsed = parse_report(report_path, stdout, batch)
     return RunResult(
-        model=model, repeat=repeat, report_dir=str(report_dir), runtime=parse_runtime(stdout), **parsed
+        model=model,
+        repeat=repeat,
+        report_dir=str(report_dir),
+        runtime=parse_runtime(stdout),
+        background_cores=None if background is None else round(background, 3),
+        **parsed,
     )
 
 

@@ -54,3 +54,47 @@ def machine_info() -> dict[str, Any]:
 
 
 __all__ = ["cpu_flags", "cpu_model_name", "machine_info"]
+
+
+class BackgroundMeter:
+    """CPU that processes other than us and our waited-for children used while a measurement ran,
+    in cores (1.0 = one core busy all along), from /proc/stat (user to steal: a hypervisor taking
+    the CPU counts as background too). None where /proc/stat cannot be read.
+
+    Why it exists: two busy loops sharing the 2 cores leave benchmark_app's per-round ratios almost
+    steady while every absolute figure is halved; the direct reading tells that machine from a
+    quiet one where rounds drift alike for other reasons (docs/benchmarking.md)."""
+
+    def __init__(self) -> None:
+        self._start = self._sample()
+
+    @staticmethod
+    def _busy_seconds() -> float | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = stat.readline().split()
+        except OSError:
+            return None
+        if not fields or fields[0] != "cpu" or len(fields) < 9:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @classmethod
+    def _sample(cls) -> tuple[float | None, float, float]:
+        import resource
+        import time
+
+        ours = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own = ours.ru_utime + ours.ru_stime + children.ru_utime + children.ru_stime
+        return cls._busy_seconds(), own, time.monotonic()
+
+    def cores(self) -> float | None:
+        """Background cores since construction (call after the measured child was waited for)."""
+        busy0, own0, t0 = self._start
+        busy1, own1, t1 = self._sample()
+        if busy0 is None or busy1 is None or t1 <= t0:
+            return None
+        # Clock-tick rounding can leave a hair below zero on a quiet machine.
+        return max(0.0, ((busy1 - busy0) - (own1 - own0)) / (t1 - t0))

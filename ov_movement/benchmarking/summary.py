@@ -19,6 +19,10 @@ from ov_movement.benchmarking.benchmark_app import RunResult
 # (docs/benchmarking.md): quiet runs' ratios spread at most 0.08 (17 of 18 results); every window
 # of rounds measured on the loaded machine had a ratio or raw-median spread of 0.11 or more.
 DEFAULT_NOISE_THRESHOLD = 0.10
+# Most CPU other processes may use during a round, in cores, before its figures are called noise.
+# A quiet 2-core machine measures ~0.01-0.05 (kernel threads, the runner's own progress output is
+# not counted); two busy loops measure ~1 and more.
+MAX_BACKGROUND_CORES = 0.25
 NOISE_ADVICE = (
     "rerun with more repeats and a longer time_s (benchmark.repeats, benchmark.time_s), fewer background "
     "jobs on the machine, and pinned threads (benchmark.nthreads)"
@@ -45,14 +49,25 @@ class Verdict:
     ratio_spread: float | None  # relative spread of the per-round ratios
     raw_spread: float | None  # the largest relative spread of one model's per-round medians
     threshold: float
+    # The most CPU other processes used during one of the rounds, in cores; None: not measured.
+    background_cores: float | None = None
 
     @property
     def reason(self) -> str:
         if self.noisy is None:
             return f"{self.rounds} round: no spread to judge noise by"
+        spreads = f"per-round ratios spread {self.ratio_spread:.0%}"
+        if self.background_cores is None:
+            return (
+                f"{spreads} and raw medians {self.raw_spread:.0%}: "
+                f"{'over' if self.noisy else 'within'} the {self.threshold:.0%} noise threshold"
+            )
+        busy = self.background_cores > MAX_BACKGROUND_CORES
         return (
-            f"per-round ratios spread {self.ratio_spread:.0%} and raw medians {self.raw_spread:.0%}: "
-            f"{'over' if self.noisy else 'within'} the {self.threshold:.0%} noise threshold"
+            f"{spreads} ({'over' if self.ratio_spread > self.threshold else 'within'} the "
+            f"{self.threshold:.0%} noise threshold); other processes used up to "
+            f"{self.background_cores:.2f} cores ({'over' if busy else 'within'} the "
+            f"{MAX_BACKGROUND_CORES:.2f} allowed)"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,15 +81,28 @@ def noise_verdict(
     per_round_ratios: Sequence[float],
     raw_medians: Mapping[str, Sequence[float]],
     threshold: float = DEFAULT_NOISE_THRESHOLD,
+    background_cores: float | None = None,
 ) -> Verdict:
-    """Noisy when the per-round ratios, or any model's per-round medians, spread wider than
-    `threshold` times their median. Ratios must be taken within each round (see `summarize`)."""
+    """Noisy when the per-round ratios spread wider than `threshold` times their median, or the
+    machine was shared: other processes used more than MAX_BACKGROUND_CORES during a round
+    (`background_cores`, the largest over the rounds). Where that was not measured, a spread of any
+    model's per-round medians wider than `threshold` stands in for it. Ratios must be taken within
+    each round (see `summarize`)."""
     rounds = len(per_round_ratios)
     if rounds < 2:
-        return Verdict(None, rounds, None, None, threshold)
+        return Verdict(None, rounds, None, None, threshold, background_cores)
     ratio = relative_spread(per_round_ratios)
     raw = max((relative_spread(values) for values in raw_medians.values() if values), default=0.0)
-    return Verdict(ratio > threshold or raw > threshold, rounds, ratio, raw, threshold)
+    shared = raw > threshold if background_cores is None else background_cores > MAX_BACKGROUND_CORES
+    return Verdict(ratio > threshold or shared, rounds, ratio, raw, threshold, background_cores)
+
+
+def _most_background(runs: Iterable[RunResult]) -> float | None:
+    """The largest background reading of `runs`; None if any run could not measure it."""
+    readings = [run.background_cores for run in runs]
+    if not readings or any(value is None for value in readings):
+        return None
+    return max(readings)
 
 
 def summarize(
@@ -138,19 +166,21 @@ def _paired(
     raw_fps = {
         m: [rounds[r].throughput_fps for r in paired] for m, rounds in ((baseline, base), (name, repeats))
     }
+    background = _most_background([*(base[r] for r in paired), *(repeats[r] for r in paired)])
     return {
         "latency": spread(latency),
         "throughput": spread(throughput),
         "pairs": len(paired),
         "noise": {
-            "latency": noise_verdict(latency, raw_latency, noise_threshold).to_dict(),
-            "throughput": noise_verdict(throughput, raw_fps, noise_threshold).to_dict(),
+            "latency": noise_verdict(latency, raw_latency, noise_threshold, background).to_dict(),
+            "throughput": noise_verdict(throughput, raw_fps, noise_threshold, background).to_dict(),
         },
     }
 
 
 __all__ = [
     "DEFAULT_NOISE_THRESHOLD",
+    "MAX_BACKGROUND_CORES",
     "NOISE_ADVICE",
     "Verdict",
     "noise_verdict",

@@ -4,7 +4,7 @@ from ov_movement.benchmarking.benchmark_app import RunResult
 from ov_movement.benchmarking.summary import noise_verdict, spread, summarize
 
 
-def run(model: str, repeat: int, latency: float, fps: float) -> RunResult:
+def run(model: str, repeat: int, latency: float, fps: float, background: float | None = None) -> RunResult:
     return RunResult(
         model=model,
         repeat=repeat,
@@ -18,6 +18,7 @@ def run(model: str, repeat: int, latency: float, fps: float) -> RunResult:
         duration_ms=1000.0,
         input_shape="input_ids[1,8]",
         runtime={"inference_precision": "f32"},
+        background_cores=background,
     )
 
 
@@ -99,3 +100,31 @@ def test_summary_judges_each_speedup_from_its_own_rounds():
     assert summary["speedup"]["pruned"]["noise"]["throughput"]["noisy"] is True
     assert summary["speedup"]["onnx"]["noise"]["latency"]["noisy"] is False
     assert summary["speedup"]["pruned"]["noise"]["latency"]["threshold"] == 0.15
+
+
+def test_drifting_medians_on_a_quiet_machine_are_a_measurement():
+    # Other processes measured idle: the rounds drifted alike (clock, cache), the ratio holds.
+    verdict = noise_verdict(
+        [2.0, 2.02, 1.98], {"dense": [10.0, 13.0, 11.0], "pruned": [5.0, 6.4, 5.6]}, 0.10, 0.03
+    )
+    assert verdict.noisy is False
+    assert "0.03 cores (within the 0.25 allowed)" in verdict.reason
+
+
+def test_steady_ratios_on_a_shared_machine_are_noise():
+    # Two busy loops: benchmark_app's ratios barely move, but every figure is a shared machine's.
+    verdict = noise_verdict(
+        [2.0, 2.01, 1.99], {"dense": [10.0, 10.1, 10.0], "pruned": [5.0, 5.0, 5.0]}, 0.10, 1.4
+    )
+    assert verdict.noisy is True
+    assert "1.40 cores (over the 0.25 allowed)" in verdict.to_dict()["reason"]
+
+
+def test_the_busiest_round_decides_and_an_unmeasured_round_falls_back_to_the_medians():
+    quiet = [run("dense", r, 10.0 + r, 100, background=0.02) for r in range(3)]
+    pruned = [run("pruned", r, 5.0 + r / 2, 200, background=0.02) for r in range(3)]
+    assert summarize(quiet + pruned)["speedup"]["pruned"]["noise"]["latency"]["noisy"] is False
+    pruned[1] = run("pruned", 1, 5.5, 200, background=0.9)
+    assert summarize(quiet + pruned)["speedup"]["pruned"]["noise"]["latency"]["noisy"] is True
+    pruned[1] = run("pruned", 1, 5.5, 200, background=None)  # raw medians spread 20%: judged by them
+    assert summarize(quiet + pruned)["speedup"]["pruned"]["noise"]["latency"]["noisy"] is True
