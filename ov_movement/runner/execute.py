@@ -137,6 +137,40 @@ def run_pipeline(
     return summary
 
 
+def join_pipeline(
+    loaded: LoadedPipeline,
+    registry: Mapping[str, StageSpec] | None = None,
+    workdir: str | Path | None = None,
+    *,
+    from_: str | None = None,
+    until: str | None = None,
+    only: str | Sequence[str] | None = None,
+    progress: bool | None = None,
+) -> list[str]:
+    """A machine other than node 0 of a multi-node run: take part in the stages node 0 runs.
+
+    Node 0 holds the lock and commits; this side plans the same selection on the shared workdir
+    (without the lock, writing nothing) and calls, in order, the `join` of every stage that would
+    run and has one. Each join returns when node 0's attempt at that stage ends."""
+    registry = STAGES if registry is None else registry
+    out = Progress(rich=default_progress() if progress is None else progress, width=_width(registry))
+    plan = make_plan(loaded, registry, workdir, from_=from_, until=until, only=only)
+    joined = []
+    for stage in plan.stages:
+        spec = registry[stage.name]
+        if stage.action != RUN or not stage.selected or spec.join is None:
+            continue
+        module_name, _, attr = spec.join.partition(":")
+        import importlib
+
+        function = getattr(importlib.import_module(module_name), attr)
+        out.note(f"{stage.name}: joining node 0's attempt ({stage.short})")
+        function(loaded.config, stage.name, stage.fingerprint.digest)
+        joined.append(stage.name)
+    out.note(f"joined {', '.join(joined) or 'nothing'}; node 0 caches the results")
+    return joined
+
+
 def _execute(loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progress, show: bool) -> None:
     store, registry = plan.store, plan.registry
     entries: dict[str, Path] = {}  # stage -> cache entry used in this run
@@ -308,4 +342,4 @@ def _run_stage(
     return manifest
 
 
-__all__ = ["RunSummary", "StageOutcome", "pipeline_status", "print_status", "run_pipeline"]
+__all__ = ["RunSummary", "StageOutcome", "join_pipeline", "pipeline_status", "print_status", "run_pipeline"]
