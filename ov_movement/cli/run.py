@@ -94,7 +94,7 @@ def distributed_options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _with_distributed(loaded, args: argparse.Namespace):
+def with_distributed(loaded, args: argparse.Namespace):
     from dataclasses import replace
 
     options = distributed_options(args)
@@ -110,7 +110,7 @@ def main(args: argparse.Namespace) -> int:
     from ov_movement.runner.execute import run_pipeline
 
     loaded = load_pipeline(args.config)
-    loaded = _with_distributed(loaded, args)
+    loaded = with_distributed(loaded, args)
     section = loaded.config.training.distributed
     if section is not None and section.node_rank > 0:  # another machine of a multi-node run
         from ov_movement.runner.execute import join_pipeline

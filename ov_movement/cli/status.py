@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ov_movement.cli.run import WORKDIR_HELP
+from ov_movement.cli.run import WORKDIR_HELP, add_distributed_options, with_distributed
 from ov_movement.stages import STAGES
 
 _EPILOG = """\
@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="re-hash every cached output file and every file the config names",
     )
+    add_distributed_options(parser)  # the same as `run`'s: they are part of the config it plans
     parser.set_defaults(func=main)
 
 
@@ -43,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
     from ov_movement.config.summary import algorithm_notes
     from ov_movement.runner.execute import pipeline_status, print_status
 
-    loaded = load_pipeline(args.config)
+    loaded = with_distributed(load_pipeline(args.config), args)
     plan = pipeline_status(loaded, STAGES, args.workdir, verify=args.verify)
     print_status(plan)
     for label, text in algorithm_notes(loaded.config):  # e.g. quantization runs (JPQD), never silently

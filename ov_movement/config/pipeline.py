@@ -221,7 +221,7 @@ class TrainingConfig(StrictModel):
     precision: Literal["fp32", "bf16", "fp16"] | None = Field(
         None,
         description="Mixed precision of the model's forward pass (torch.autocast; fp16 adds a gradient "
-        "scaler, CUDA only). Weights, movement importance scores and masks stay fp32. Default: fp32.",
+        "scaler). Weights, movement importance scores and masks stay fp32. Default: fp32.",
     )
     distributed: DistributedConfig | None = Field(
         None,

@@ -8,6 +8,8 @@ draws other dropout masks than one process does and the two compare like two see
                 mask's second epoch and SIGKILLed there: the run fails naming rank 1, no process of
                 it is left, sparsify is cached and mask left its first epoch checkpoint
     resumed     the same command again: resumes mask from that checkpoint and finishes
+    ctrl_c      Ctrl-C (SIGINT to the process group) while rank 0 trains sparsify: exit 130, no process left
+    runner_kill SIGKILL of the runner alone (the launcher): its workers die with it
     two_nodes   `--nnodes 2` on localhost: two `ov-movement run` processes (node ranks 0 and 1)
                 meeting at a c10d rendezvous on 127.0.0.1, through sparsify
 
@@ -22,13 +24,14 @@ import json
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
 from ov_movement.pause_points import RANK_ENV as PAUSE_RANK_ENV
 from ov_movement.training.session import CHECK_REPLICAS_ENV
-from tests.reliability.processes import Run, entries
+from tests.reliability.processes import INTERRUPTED, Run, entries
 from tests.training.tiny import run_stage, tiny_pipeline_dict
 
 pytestmark = pytest.mark.slow
@@ -38,6 +41,7 @@ pytestmark = pytest.mark.slow
 LOSS_TOLERANCE = 0.02
 ACCURACY_TOLERANCE = 0.05
 UNITS_AGREEMENT = 0.95
+PROMPT_S = 30  # for SIGKILLed workers to be gone; about 0.1 s here
 
 
 def _raw() -> dict:
@@ -69,6 +73,25 @@ def _session_processes(session: int) -> list[int]:
         if fields[0] != "Z" and int(fields[3]) == session:  # state, ppid, pgrp, session
             found.append(int(entry.name))
     return found
+
+
+def _gone(session: int, timeout: float = PROMPT_S) -> list[int]:
+    """The session's processes still alive after `timeout` s (a SIGKILLed parent's children get their
+    PR_SET_PDEATHSIG at once, but their exit takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while (left := _session_processes(session)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def _held(workdir: Path, config: Path, rank: int, pause_at: str) -> Run:
+    os.environ[PAUSE_RANK_ENV] = str(rank)  # only that rank holds; the others wait for it in a collective
+    try:
+        run = Run(workdir, "--nproc-per-node", "2", "--until", "mask", config=config, pause_at=pause_at)
+    finally:
+        os.environ.pop(PAUSE_RANK_ENV, None)
+    run.wait_paused()
+    return run
 
 
 def _replicas(folder: Path) -> dict[int, list[str]]:
@@ -109,18 +132,20 @@ def chain(tmp_path_factory):
     hashes.mkdir()
     os.environ[CHECK_REPLICAS_ENV] = str(hashes)
     try:
+        interrupted = _held(root / "launcher", config, 0, "sparsify:step:1")
+        interrupted.send(signal.SIGINT)
+        results["ctrl_c"] = (interrupted, interrupted.finish(), _gone(interrupted.pid))
+        runner = _held(root / "launcher", config, 0, "sparsify:step:1")
+        os.kill(runner.pid, signal.SIGKILL)  # the runner alone, not its process group
+        results["runner_kill"] = (runner, runner.finish(), _gone(runner.pid))
+
         args = ("--nproc-per-node", "2", "--until", "mask")
-        os.environ[PAUSE_RANK_ENV] = "1"  # only rank 1 holds: rank 0 goes on until it waits for it
-        try:
-            killed = Run(root / "work", *args, config=config, pause_at="mask:step:3")
-        finally:
-            os.environ.pop(PAUSE_RANK_ENV, None)
-        results["killed_paused"] = killed.wait_paused()
+        killed = _held(root / "work", config, 1, "mask:step:3")
         results["killed"] = killed
-        pid = int(results["killed_paused"].rsplit("pid ", 1)[1].rstrip(")\n"))
-        os.kill(pid, signal.SIGKILL)
+        paused = next(line for line in killed.lines if "paused at" in line)
+        os.kill(int(paused.rsplit("pid ", 1)[1].rstrip(")\n")), signal.SIGKILL)
         results["killed_code"] = killed.finish()
-        results["orphans"] = _session_processes(killed.pid)
+        results["orphans"] = _gone(killed.pid)
         results["after_kill_entries"] = {s: entries(root / "work", s) for s in ("sparsify", "mask")}
         results["after_kill_hashes"] = _replicas(hashes)
         resumed = Run(root / "work", *args, config=config)
@@ -142,9 +167,23 @@ def chain(tmp_path_factory):
     finally:
         os.environ.pop(CHECK_REPLICAS_ENV, None)
     for name, value in results.items():
-        if isinstance(value, Run):
-            print(f"---- {name}\n{value.output}")
+        run = value[0] if isinstance(value, tuple) else value
+        if isinstance(run, Run):
+            print(f"---- {name}\n{run.output}")
     return results
+
+
+def test_ctrl_c_stops_every_rank_and_says_how_to_resume(chain):
+    run, code, left = chain["ctrl_c"]
+    assert code == 130, run.output
+    assert run.output.rstrip().splitlines()[-1] == INTERRUPTED
+    assert left == [], f"processes of the interrupted run still alive: {left}"
+
+
+def test_sigkill_of_the_runner_takes_its_workers_with_it(chain):
+    run, code, left = chain["runner_kill"]
+    assert code == -signal.SIGKILL, run.output
+    assert left == [], f"workers outlived the killed runner: {left}"
 
 
 def test_killing_one_rank_fails_the_run_naming_it_and_leaves_no_process(chain):
