@@ -89,6 +89,7 @@ STAGES: dict[str, StageSpec] = {
             # Task, data and optimiser settings, but not compression: the dense reference.
             reads=("model", "data", "training", "baseline"),
             ignores=_NOT_RESULTS,
+            join=_JOIN,
             description="optional dense fine-tuning of the same model, for the accuracy comparison",
         ),
         StageSpec(

@@ -210,7 +210,9 @@ def _elastic(layout: Settings, rdzv_id: str, stage: str, ctx: Any) -> dict[int, 
             rdzv_backend="c10d",
             rdzv_endpoint=endpoint,
             # Node 0 hosts the rendezvous store; on one machine with two nodes both would claim it.
-            rdzv_configs={"is_host": layout.node_rank == 0},
+            # read_timeout: how long the other nodes try to reach node 0's store, which node 0 opens
+            # only after it committed the stage before (hashing a large checkpoint takes a while).
+            rdzv_configs={"is_host": layout.node_rank == 0, "read_timeout": 600},
             max_restarts=0,  # a failed rank fails the stage; the next `run` resumes from the checkpoint
             start_method="spawn",
             logs_specs=DefaultLogsSpecs(log_dir=logs),
