@@ -89,7 +89,7 @@ STAGES: dict[str, StageSpec] = {
             # Task, data and optimiser settings, but not compression: the dense reference.
             reads=("model", "data", "training", "baseline"),
             ignores=_NOT_RESULTS,
-            join=_JOIN,
+            join="ov_movement.stages.baseline:join",  # disabled: node 0 launches nothing to join
             description="optional dense fine-tuning of the same model, for the accuracy comparison",
         ),
         StageSpec(

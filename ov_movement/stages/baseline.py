@@ -143,3 +143,11 @@ def _evaluate(model, data, training, collate, task, device, group):
 
     with autocast(device, training.precision):
         return evaluate(model, data.eval.features, training.eval_batch_size, collate, task, group=group)
+
+
+def join(config, stage: str, digest: str) -> None:
+    """A node other than 0 of a multi-node run: train with node 0's workers (nothing when disabled)."""
+    if config.baseline.enabled:
+        from ov_movement.training.distributed import join as join_training
+
+        join_training(config, stage, digest)

@@ -285,8 +285,9 @@ def _worker(stage: str, ctx: Any, backend: str, parent: int) -> dict[str, Any] |
         box = [ctx]
         dist.broadcast_object_list(box, src=0)
         ctx = box[0]
-        if int(os.environ["LOCAL_RANK"]) != 0 or dist.get_rank() != 0:
+        if dist.get_rank() != 0:
             ctx = _quiet(ctx)
+        _share_cores(ctx.config, backend)
         result = STAGES[stage].for_config(ctx.config).load()(ctx)
         dist.barrier()
         return {"metrics": result.metrics, "summary": result.summary} if dist.get_rank() == 0 else None
@@ -299,6 +300,17 @@ def _worker(stage: str, ctx: Any, backend: str, parent: int) -> dict[str, Any] |
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _share_cores(config: Any, backend: str) -> None:
+    """On CPU (gloo) without training.num_threads, the processes of a node share its cores (torchrun
+    sets OMP_NUM_THREADS=1 for the same reason): torch's default, all cores each, oversubscribes them."""
+    if backend != "gloo" or config.training.num_threads is not None:
+        return
+    import torch
+
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
 
 
 def _quiet(ctx: Any) -> Any:

@@ -208,6 +208,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         torch.set_num_threads(training.num_threads)
     group = current_group()  # None in one process
     writes = group is None or group.writes  # rank 0 writes every file
+    if not writes:  # what NNCF writes on the other ranks goes here, and goes at the end
+        scratch = Path(tempfile.mkdtemp(prefix="ov-movement-nncf-"))
     device = device_for(training.device, group)
     ensure_nncf()  # before any model is constructed
 
@@ -268,7 +270,7 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         input_info=task.nncf_input_info(input_names, config.data.max_seq_length, processor=processor),
         steps_per_epoch=spe,
         # NNCF writes structured_sparsity.csv there from every rank: only rank 0's goes to the output.
-        log_dir=output_dir / NNCF_LOG_DIR if writes else Path(tempfile.mkdtemp(prefix="ov-movement-nncf-")),
+        log_dir=output_dir / NNCF_LOG_DIR if writes else scratch,
     )
     compressed = compress(
         model,
@@ -468,6 +470,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     )
     if metrics["resumed_from_step"] is not None:
         summary += f" (resumed at step {metrics['resumed_from_step']})"
+    if not writes:
+        shutil.rmtree(scratch, ignore_errors=True)
     return StageResult(metrics=metrics, summary=summary)
 
 
