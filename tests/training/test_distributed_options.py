@@ -66,3 +66,14 @@ def test_a_rank_takes_a_strided_share_of_the_global_batch_weighted_to_the_global
         assert weight / len(indices) / 2 == pytest.approx(1 / 7)
     lonely = Group(1, 2, 1).shard([5])  # a last batch smaller than the world: one example, weight 0
     assert lonely == ([5], 0.0)
+
+
+def test_validate_reports_a_global_batch_that_does_not_split(tmp_path, capsys):
+    from ov_movement.cli import main
+
+    file = tmp_path / "p.yaml"
+    file.write_text("training: {batch_size: 30, distributed: {nproc_per_node: 4}}\n")
+    assert main(["validate", str(file)]) == 2
+    assert (
+        "training.batch_size: 30 is the global batch; it must divide evenly over 4" in capsys.readouterr().err
+    )
