@@ -94,10 +94,8 @@ def resume_key(config: Any, phase: str, upstream: str | None = None) -> str:
         training.pop("epochs", None)
     for volatile in ("device", "num_threads"):
         training.pop(volatile, None)
-    for optional in (
-        "precision",
-        "distributed",
-    ):  # unset: the key of a checkpoint written before they existed
+    # Unset, these keys leave the key as it was before they existed (checkpoints of then still resume).
+    for optional in ("precision", "distributed"):
         if training.get(optional) is None:
             training.pop(optional, None)
     for place in ("node_rank", "rdzv_endpoint"):  # where the nodes meet, not what they compute
