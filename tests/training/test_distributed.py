@@ -11,7 +11,7 @@ draws other dropout masks than one process does and the two compare like two see
     ctrl_c      Ctrl-C (SIGINT to the process group) while rank 0 trains sparsify: exit 130, no process left
     runner_kill SIGKILL of the runner alone (the launcher): its workers die with it
     two_nodes   `--nnodes 2` on localhost: two `ov-movement run` processes (node ranks 0 and 1)
-                meeting at a c10d rendezvous on 127.0.0.1, through sparsify
+                meeting at a c10d rendezvous on 127.0.0.1, through sparsify and mask
 
 Every epoch checkpoint of the distributed runs is hash-compared across ranks
 (OV_MOVEMENT_CHECK_REPLICAS): the stage fails if the ranks' weights or masks differ, and the hashes
@@ -158,7 +158,7 @@ def chain(tmp_path_factory):
             Run(
                 root / "nodes",
                 "--nnodes", "2", "--node-rank", str(rank), "--rdzv-endpoint", f"127.0.0.1:{port}",
-                "--nproc-per-node", "1", "--until", "sparsify",
+                "--nproc-per-node", "1", "--until", "mask",
                 config=config,
             )
             for rank in (0, 1)
@@ -235,10 +235,11 @@ def test_two_nodes_on_localhost_train_like_two_processes_on_one(chain):
     for node, code in chain["nodes"]:
         assert code == 0, node.output
     node1 = chain["nodes"][1][0]
-    assert "joined sparsify" in node1.output
-    nodes_entry = entries(chain["root"] / "nodes", "sparsify")
-    assert len(nodes_entry) == 1  # node 0 committed it; node 1 wrote nothing
-    processes_entry = entries(chain["root"] / "work", "sparsify")[0]
-    two_nodes = json.loads((nodes_entry[0] / "eval.json").read_text())
-    two_processes = json.loads((processes_entry / "eval.json").read_text())
-    assert [round(r["loss"], 5) for r in two_nodes] == [round(r["loss"], 5) for r in two_processes]
+    assert "joined sparsify, mask" in node1.output  # one rendezvous per stage, node 0 committing between
+    for stage in ("sparsify", "mask"):
+        nodes_entry = entries(chain["root"] / "nodes", stage)
+        assert len(nodes_entry) == 1  # node 0 committed it; node 1 wrote nothing
+        processes_entry = entries(chain["root"] / "work", stage)[0]
+        two_nodes = json.loads((nodes_entry[0] / "eval.json").read_text())
+        two_processes = json.loads((processes_entry / "eval.json").read_text())
+        assert [round(r["loss"], 5) for r in two_nodes] == [round(r["loss"], 5) for r in two_processes]
