@@ -749,6 +749,7 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
 
 
 __all__ = [
+    "DistributedConfig",
     "DISTILLATION_FROM_BASELINE",
     "NNCF_IGNORED_KEYS",
     "QUANTIZATION",
