@@ -1,3 +1,4 @@
 from ov_movement.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when spawned training workers re-import it as __mp_main__
+    raise SystemExit(main())

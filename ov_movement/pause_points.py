@@ -16,6 +16,9 @@ The points (each one a call of `pause_point`):
   sparsify|mask:epoch-checkpoint   after an epoch's checkpoint was saved (older ones removed)
   convert:dense-ir          after dense.xml/.bin were written, before the pruned IR
 
+With distributed training (several ranks pass the same points) `OV_MOVEMENT_TEST_PAUSE_RANK=<r>`
+holds only the worker of global rank r; the others go on until they wait for it.
+
 Unset (always, outside tests), a point costs one dictionary lookup.
 """
 
@@ -27,6 +30,7 @@ import time
 from collections import Counter
 
 ENV = "OV_MOVEMENT_TEST_PAUSE_AT"
+RANK_ENV = "OV_MOVEMENT_TEST_PAUSE_RANK"
 _passed: Counter[str] = Counter()
 
 
@@ -47,6 +51,9 @@ def pause_point(stage: str, point: str) -> None:
     name = f"{stage}:{point}"
     if name != wanted[0]:
         return
+    rank = os.environ.get(RANK_ENV)
+    if rank is not None and os.environ.get("RANK", "0") != rank:
+        return
     _passed[name] += 1
     if _passed[name] != wanted[1]:
         return
@@ -55,4 +62,4 @@ def pause_point(stage: str, point: str) -> None:
         time.sleep(3600)
 
 
-__all__ = ["ENV", "pause_point"]
+__all__ = ["ENV", "RANK_ENV", "pause_point"]

@@ -58,7 +58,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: re-hash only files whose size/time/inode changed)",
     )
     parser.add_argument("--wait", action="store_true", help="if another run holds the workdir, wait for it")
+    add_distributed_options(parser)
     parser.set_defaults(func=main)
+
+
+def _processes(text: str) -> int | str:
+    return text if text == "auto" else int(text)
+
+
+def add_distributed_options(parser: argparse.ArgumentParser) -> None:
+    """Options over `training.distributed` (docs/distributed.md); they change the config as written."""
+    group = parser.add_argument_group("distributed training (training.distributed)")
+    group.add_argument(
+        "--nproc-per-node",
+        type=_processes,
+        metavar="N|auto",
+        help="training processes on this machine (auto: one per GPU, else 1)",
+    )
+    group.add_argument("--nnodes", type=int, metavar="N", help="machines taking part (default 1)")
+    group.add_argument(
+        "--node-rank",
+        type=int,
+        metavar="I",
+        help="this machine's index; 0 runs the pipeline and caches, the others only join its training",
+    )
+    group.add_argument("--rdzv-endpoint", metavar="HOST:PORT", help="node 0's address where the nodes meet")
+
+
+def distributed_options(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "nproc_per_node": args.nproc_per_node,
+        "nnodes": args.nnodes,
+        "node_rank": args.node_rank,
+        "rdzv_endpoint": args.rdzv_endpoint,
+    }
+
+
+def with_distributed(loaded, args: argparse.Namespace):
+    from dataclasses import replace
+
+    options = distributed_options(args)
+    if loaded.config.training.distributed is None and not any(v is not None for v in options.values()):
+        return loaded  # one process, as always: nothing imported, nothing changed
+    from ov_movement.training.distributed import with_options
+
+    return replace(loaded, config=with_options(loaded.config, **options))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -74,6 +118,13 @@ def main(args: argparse.Namespace) -> int:
             f"{args.config} is a sweep (its `sweep:` section has {len(loaded.config.sweep.grid)} key(s)): run it "
             f"with `ov-movement sweep {args.config}`, or remove the section to run the pipeline once"
         )
+    loaded = with_distributed(loaded, args)
+    section = loaded.config.training.distributed
+    if section is not None and section.node_rank > 0:  # another machine of a multi-node run
+        from ov_movement.runner.execute import join_pipeline
+
+        join_pipeline(loaded, STAGES, args.workdir, from_=args.from_, until=args.until, only=args.only)
+        return 0
     run_pipeline(
         loaded,
         STAGES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ov_movement.cli.run import WORKDIR_HELP
+from ov_movement.cli.run import WORKDIR_HELP, add_distributed_options, with_distributed
 from ov_movement.cli.sweep import add_set_argument
 from ov_movement.stages import STAGES
 
@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="re-hash every cached output file and every file the config names",
     )
     add_set_argument(parser)
+    add_distributed_options(parser)  # the same as `run`'s: they are part of the config it plans
     parser.set_defaults(func=main)
 
 
@@ -50,6 +51,7 @@ def main(args: argparse.Namespace) -> int:
     loaded = load_pipeline(args.config)
     if is_sweep(loaded, args.sets):
         return _sweep_status(expand(loaded, args.sets), args)
+    loaded = with_distributed(loaded, args)
     plan = pipeline_status(loaded, STAGES, args.workdir, verify=args.verify)
     print_status(plan)
     for label, text in algorithm_notes(loaded.config):  # e.g. quantization runs (JPQD), never silently

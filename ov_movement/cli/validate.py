@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     for index, file in enumerate(args.files):
         try:
             loaded = load_pipeline(file)
+            if loaded.config.training.distributed is not None:  # e.g. a batch that does not split evenly
+                from ov_movement.training.distributed import check
+
+                check(loaded.config)
         except ConfigError as error:
             # Every file is checked, so one run reports every problem in every file.
             print(f"error: {error}", file=sys.stderr)

@@ -59,6 +59,11 @@ Ratio = number(ge=0, lt=1, real=True)
 SyntheticSamples = integer(gt=0, le=MAX_SYNTHETIC_SAMPLES)
 SamplingRate = integer(gt=0, le=1_000_000)
 LearningRate = number(gt=0, le=10, real=True)
+MAX_PROCESSES = 1024  # per node; torchrun's elastic agent starts one process per rank
+MAX_NODES = 4096
+Processes = integer(gt=0, le=MAX_PROCESSES)
+Nodes = integer(gt=0, le=MAX_NODES)
+NodeRank = integer(ge=0, le=MAX_NODES - 1)
 WeightDecay = number(ge=0, le=10, real=True)
 Opset = integer(ge=14, le=21)
 BenchmarkSeconds = number(gt=0, le=MAX_BENCHMARK_SECONDS, real=True)
@@ -172,6 +177,32 @@ class DataConfig(StrictModel):
     )
 
 
+class DistributedConfig(StrictModel):
+    """Data-parallel training with torch.distributed (docs/distributed.md)."""
+
+    nproc_per_node: Processes | Literal["auto"] = Field(
+        "auto",
+        description="Training processes on this machine: one per GPU; auto = the number of GPUs, else 1.",
+    )
+    nnodes: Nodes = Field(
+        1, description="Machines taking part; every one runs `ov-movement run` on a shared workdir."
+    )
+    node_rank: NodeRank = Field(
+        0,
+        description="This machine's index: 0 plans, locks, writes and caches; the others only join training. "
+        "Not part of the fingerprint.",
+    )
+    rdzv_endpoint: str | None = Field(
+        None,
+        max_length=300,
+        description="HOST:PORT of node 0 where the nodes meet (c10d rendezvous); needed when nnodes > 1, "
+        "default with one node: a free port on 127.0.0.1. Not part of the fingerprint.",
+    )
+    backend: Literal["auto", "gloo", "nccl"] = Field(
+        "auto", description="torch.distributed backend; auto = nccl on CUDA, gloo on CPU."
+    )
+
+
 class TrainingConfig(StrictModel):
     epochs: Epochs = Field(
         DEFAULT_EPOCHS,
@@ -188,6 +219,16 @@ class TrainingConfig(StrictModel):
     seed: Seed = 42
     device: Literal["auto", "cpu", "cuda"] = "auto"
     num_threads: Threads | None = Field(None, description="torch intra-op threads; default: torch's.")
+    precision: Literal["fp32", "bf16", "fp16"] | None = Field(
+        None,
+        description="Mixed precision of the model's forward pass (torch.autocast; fp16 adds a gradient "
+        "scaler). Weights, movement importance scores and masks stay fp32. Default: fp32.",
+    )
+    distributed: DistributedConfig | None = Field(
+        None,
+        description="Train with several processes (data parallel, torch.distributed); default: one process. "
+        "`ov-movement run FILE --nproc-per-node N` sets it from the command line.",
+    )
 
 
 class ExportConfig(StrictModel):
@@ -714,6 +755,7 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
 
 
 __all__ = [
+    "DistributedConfig",
     "DISTILLATION_FROM_BASELINE",
     "NNCF_IGNORED_KEYS",
     "QUANTIZATION",

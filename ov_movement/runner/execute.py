@@ -151,6 +151,57 @@ def run_pipeline(
     return summary
 
 
+def join_pipeline(
+    loaded: LoadedPipeline,
+    registry: Mapping[str, StageSpec] | None = None,
+    workdir: str | Path | None = None,
+    *,
+    from_: str | None = None,
+    until: str | None = None,
+    only: str | Sequence[str] | None = None,
+    progress: bool | None = None,
+) -> list[str]:
+    """A machine other than node 0 of a multi-node run: take part in the stages node 0 runs.
+
+    Node 0 holds the lock and commits; this side plans the same selection on the shared workdir
+    (without the lock, writing nothing) and calls, in order, the `join` of every stage that would
+    run and has one. Each join returns when node 0's attempt at that stage ends."""
+    registry = STAGES if registry is None else registry
+    out = Progress(rich=default_progress() if progress is None else progress, width=_width(registry))
+    plan = make_plan(loaded, registry, workdir, from_=from_, until=until, only=only)
+    import importlib
+
+    joined = []
+    todo = [s for s in plan.stages if s.action == RUN and s.selected and registry[s.name].join is not None]
+    for index, stage in enumerate(todo):
+        module_name, _, attr = registry[stage.name].join.partition(":")
+        function = getattr(importlib.import_module(module_name), attr)
+        out.note(f"{stage.name}: joining node 0's attempt ({stage.short})")
+        function(loaded.config, stage.name, stage.fingerprint.digest)
+        joined.append(stage.name)
+        if index + 1 < len(todo):
+            # Node 0 meets us for the next stage only after it committed this one: joining earlier
+            # could reach the rendezvous store of the attempt that just ended, as it closes.
+            _wait_committed(plan, stage)
+    out.note(f"joined {', '.join(joined) or 'nothing'}; node 0 caches the results")
+    return joined
+
+
+JOIN_COMMIT_TIMEOUT_S = 3600.0
+
+
+def _wait_committed(plan: Plan, stage: PlannedStage) -> None:
+    """Until node 0 committed `stage` (its manifest appears on the shared workdir, written last)."""
+    from ov_movement.runner.store import MANIFEST
+
+    manifest = plan.store.entry_dir(stage.name, stage.fingerprint.digest) / MANIFEST
+    deadline = time.monotonic() + JOIN_COMMIT_TIMEOUT_S
+    while not manifest.is_file():
+        if time.monotonic() > deadline:
+            raise StageError(f"{stage.name}: node 0 did not commit it within {JOIN_COMMIT_TIMEOUT_S:.0f} s")
+        time.sleep(0.5)
+
+
 def _execute(
     loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progress, show: bool, *, force: bool = False
 ) -> None:
@@ -348,4 +399,4 @@ def _run_stage(
     return manifest
 
 
-__all__ = ["RunSummary", "StageOutcome", "pipeline_status", "print_status", "run_pipeline"]
+__all__ = ["RunSummary", "StageOutcome", "join_pipeline", "pipeline_status", "print_status", "run_pipeline"]

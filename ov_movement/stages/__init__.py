@@ -13,6 +13,9 @@ from typing import Any
 from ov_movement.stages.base import StageContext, StageResult, StageSpec
 
 _TRAINING_INPUTS = ("model", "data", "training", "compression")
+# Where the machines of a multi-node run meet does not change what they compute.
+_NOT_RESULTS = ("training.distributed.node_rank", "training.distributed.rdzv_endpoint")
+_JOIN = "ov_movement.training.distributed:join"
 
 
 def _with_distillation(spec: StageSpec, config: Any) -> StageSpec:
@@ -34,8 +37,9 @@ STAGES: dict[str, StageSpec] = {
             run="ov_movement.stages.sparsify:run",
             reads=_TRAINING_INPUTS,
             # sparsify trains only epochs [0, warmup_end_epoch): the total epoch count belongs to mask.
-            ignores=("training.epochs",),
+            ignores=("training.epochs", *_NOT_RESULTS),
             resumable=True,
+            join=_JOIN,
             description="movement sparsification through the warm-up (NNCF)",
             configure=_with_distillation,
         ),
@@ -44,7 +48,9 @@ STAGES: dict[str, StageSpec] = {
             run="ov_movement.stages.mask:run",
             upstream=("sparsify",),
             reads=_TRAINING_INPUTS,
+            ignores=_NOT_RESULTS,
             resumable=True,
+            join=_JOIN,
             description="structured masking, then fine-tuning for the remaining epochs",
             configure=_with_distillation,
         ),
@@ -82,6 +88,8 @@ STAGES: dict[str, StageSpec] = {
             run="ov_movement.stages.baseline:run",
             # Task, data and optimiser settings, but not compression: the dense reference.
             reads=("model", "data", "training", "baseline"),
+            ignores=_NOT_RESULTS,
+            join="ov_movement.stages.baseline:join",  # disabled: node 0 launches nothing to join
             description="optional dense fine-tuning of the same model, for the accuracy comparison",
         ),
         StageSpec(

@@ -83,6 +83,10 @@ class StageSpec:
     # Optional: the spec as a given config needs it (e.g. one more upstream stage and config read
     # when a section is present). The runner applies it before planning and knows nothing of why.
     configure: Callable[[StageSpec, Any], StageSpec] | None = None
+    # Multi-node runs: what a machine other than node 0 runs for this stage, a "module:function"
+    # called as function(config, stage_name, fingerprint_digest) (training stages join node 0's
+    # workers). None: only node 0 runs the stage.
+    join: str | None = None
 
     def for_config(self, config: Any) -> StageSpec:
         return self if self.configure is None else self.configure(self, config)

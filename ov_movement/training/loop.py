@@ -193,6 +193,11 @@ class Loop:
     # in JPQD (None: `ctrl`). `ctrl` stays the movement controller (masks, statistics, freezing).
     composite: Any = None
     distiller: Any = None  # training.distill.Distiller, or None
+    # Data parallel (training.distributed): the process group, and the unwrapped model to evaluate.
+    group: Any = None  # training.distributed.Group, or None in one process
+    eval_model: torch.nn.Module | None = None
+    precision: str | None = None  # training.precision (None = fp32)
+    scaler: Any = None  # torch.amp.GradScaler for fp16
     _last: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def _batch(self, indices: Sequence[int], features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
@@ -237,34 +242,55 @@ class Loop:
         step = state.global_step  # 0-based index, = NNCF's scheduler.current_step
         if not was_frozen and self._operands_frozen():
             self._note_frozen(state, step, epoch)
+        share = 1.0
+        if self.group is not None:  # this rank's part of the global batch
+            indices, share = self.group.shard(list(indices))
         batch = self._batch(indices, self.train_features)
-        outputs = self.model(**batch)
-        task_loss = outputs.loss
-        distill_loss = None
-        main_loss = task_loss
-        if self.distiller is not None:
-            main_loss, distill_loss = self.distiller.mix(task_loss, outputs.logits, batch)
+        with autocast(self.device, self.precision):
+            outputs = self.model(**batch)
+            task_loss = outputs.loss
+            distill_loss = None
+            main_loss = task_loss
+            if self.distiller is not None:
+                main_loss, distill_loss = self.distiller.mix(task_loss, outputs.logits, batch)
         compression_loss = self.training_ctrl.loss()
-        loss = main_loss + compression_loss
-        loss.backward()
+        # share: DDP averages the ranks' gradients; weighted so, they are the global batch mean's.
+        loss = (main_loss * share if self.group is not None else main_loss) + compression_loss
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
         if self.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
         lr = self.optimizer.param_groups[0]["lr"]
-        self.optimizer.step()
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.lr_scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         state.global_step = step + 1
         state.train_steps += 1
+        compression_value = float(torch.as_tensor(compression_loss).detach())
+        losses = [float(loss.detach()), float(task_loss.detach())]
+        if distill_loss is not None:
+            losses.append(float(distill_loss.detach()))
+        if self.group is not None:  # the global batch's mean losses, as one process logs them
+            losses[0] = float(main_loss.detach())
+            losses = self.group.mean([value * share for value in losses])
+            losses[0] += compression_value
         elapsed = time.perf_counter() - started
         state.train_seconds += elapsed
         record = {
             "stage": self.phase,
             "epoch": epoch,
             "step": step,
-            "loss": float(loss.detach()),
-            "task_loss": float(task_loss.detach()),
-            "compression_loss": float(torch.as_tensor(compression_loss).detach()),
-            **({"distillation_loss": float(distill_loss.detach())} if distill_loss is not None else {}),
+            "loss": losses[0],
+            "task_loss": losses[1],
+            "compression_loss": compression_value,
+            **({"distillation_loss": losses[2]} if distill_loss is not None else {}),
             "importance_regularization_factor": _finite(scheduler.current_importance_regularization_factor),
             "importance_threshold": _finite(scheduler.current_importance_threshold),
             "linear_sparsity": stats.linear_sparsity(self.ctrl),
@@ -301,7 +327,29 @@ class Loop:
         self._note_frozen(state, state.global_step, state.global_step // self.steps_per_epoch)
 
     def evaluate(self) -> dict[str, float]:
-        return evaluate(self.model, self.eval_features, self.eval_batch_size, self._batch, self.task)
+        model = self.eval_model if self.eval_model is not None else self.model
+        with autocast(self.device, self.precision):
+            return evaluate(
+                model, self.eval_features, self.eval_batch_size, self._batch, self.task, group=self.group
+            )
+
+
+def autocast(device: torch.device, precision: str | None) -> Any:
+    """torch.autocast for training.precision bf16/fp16 (a no-op context for fp32).
+
+    Only the model's forward runs in it: parameters, NNCF's importance scores and binary masks stay
+    fp32 (autocast casts the inputs of matmuls, not the tensors they are computed from)."""
+    import contextlib
+
+    if precision in (None, "fp32"):
+        return contextlib.nullcontext()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(device: torch.device, precision: str | None) -> Any:
+    """fp16 needs loss scaling against gradient underflow; bf16 has fp32's range and does not."""
+    return torch.amp.GradScaler(device.type) if precision == "fp16" else None
 
 
 @torch.no_grad()
@@ -311,22 +359,54 @@ def evaluate(
     batch_size: int,
     make_batch: Callable[[Sequence[int], Sequence[dict[str, Any]]], dict[str, torch.Tensor]],
     task: Any,
+    *,
+    group: Any = None,
 ) -> dict[str, float]:
-    """The task's metrics and the mean loss over `features`, in batches (model left in eval mode)."""
+    """The task's metrics and the mean loss over `features`, in batches (model left in eval mode).
+
+    With a process group every rank evaluates every world_size-th example and the predictions are
+    gathered back in dataset order: the metrics are those of the whole split, computed once."""
     model.eval()
     logits, labels, losses = [], [], []
     indices = list(range(len(features)))
+    if group is not None:
+        indices = indices[group.rank :: group.world_size]
     for start in range(0, len(indices), batch_size):
         batch = make_batch(indices[start : start + batch_size], features)
         outputs = model(**batch)
         losses.append(float(outputs.loss) * len(batch["labels"]))
         logits.append(outputs.logits.float().cpu().numpy())
         labels.append(batch["labels"].cpu().numpy())
+    if group is not None:
+        logits, labels, losses = _gathered(group, indices, logits, labels, losses)
     all_logits = np.concatenate(logits)
     all_labels = np.concatenate(labels)
     metrics = task.metrics(all_logits, all_labels)
     metrics["loss"] = sum(losses) / max(1, len(all_labels))
     return metrics
+
+
+def _gathered(group: Any, indices: list[int], logits: list, labels: list, losses: list) -> tuple:
+    """Every rank's (index, logits, labels) rows, in dataset order; the summed losses of all."""
+    parts = group.gather(
+        (
+            indices,
+            np.concatenate(logits) if logits else None,
+            np.concatenate(labels) if labels else None,
+            losses,
+        )
+    )
+    rows = sorted(
+        (index, part[1][i], part[2][i])
+        for part in parts
+        if part[1] is not None
+        for i, index in enumerate(part[0])
+    )
+    return (
+        [np.stack([row[1] for row in rows])],
+        [np.stack([row[2] for row in rows])],
+        [value for part in parts for value in part[3]],
+    )
 
 
 def progress_bar(total: int, description: str, enabled: bool) -> Any:
@@ -339,6 +419,8 @@ def progress_bar(total: int, description: str, enabled: bool) -> Any:
 
 __all__ = [
     "EpochCallback",
+    "autocast",
+    "grad_scaler",
     "JsonlLog",
     "Loop",
     "LoopState",

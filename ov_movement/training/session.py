@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,12 @@ def resume_key(config: Any, phase: str, upstream: str | None = None) -> str:
         training.pop("epochs", None)
     for volatile in ("device", "num_threads"):
         training.pop(volatile, None)
+    # Unset, these keys leave the key as it was before they existed (checkpoints of then still resume).
+    for optional in ("precision", "distributed"):
+        if training.get(optional) is None:
+            training.pop(optional, None)
+    for place in ("node_rank", "rdzv_endpoint"):  # where the nodes meet, not what they compute
+        (training.get("distributed") or {}).pop(place, None)
     payload = {
         "phase": phase,
         "model": config.model.model_dump(mode="json"),
@@ -153,6 +160,10 @@ def _unreadable(error: Exception, checkpoint: Path, *, own: bool) -> StageError:
 
 
 def run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any] = ()) -> StageResult:
+    from ov_movement.training import distributed
+
+    if distributed.needs_launch(ctx.config):  # training.distributed: the workers run this function
+        return distributed.launch(ctx)
     import torch
 
     threads = torch.get_num_threads()
@@ -175,10 +186,12 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         restore_rng,
         save_checkpoint,
     )
+    from ov_movement.training.distributed import current_group, device_for, wrap
     from ov_movement.training.loop import (
         JsonlLog,
         Loop,
         LoopState,
+        grad_scaler,
         lr_multiplier,
         make_optimizer,
         steps_per_epoch,
@@ -191,7 +204,11 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     output_dir.mkdir(parents=True, exist_ok=True)
     if training.num_threads:
         torch.set_num_threads(training.num_threads)
-    device = pick_device(training.device)
+    group = current_group()  # None in one process
+    writes = group is None or group.writes  # rank 0 writes every file
+    if not writes:  # what NNCF writes on the other ranks goes here, and goes at the end
+        scratch = Path(tempfile.mkdtemp(prefix="ov-movement-nncf-"))
+    device = device_for(training.device, group)
     ensure_nncf()  # before any model is constructed
 
     task = get_task(config.model.task)
@@ -250,7 +267,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         config,
         input_info=task.nncf_input_info(input_names, config.data.max_seq_length, processor=processor),
         steps_per_epoch=spe,
-        log_dir=output_dir / NNCF_LOG_DIR,
+        # NNCF writes structured_sparsity.csv there from every rank: only rank 0's goes to the output.
+        log_dir=output_dir / NNCF_LOG_DIR if writes else scratch,
     )
     compressed = compress(
         model,
@@ -262,6 +280,10 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     model, ctrl, composite = compressed.model, compressed.ctrl, compressed.composite
     if checkpoint is not None:
         model.load_state_dict(checkpoint.model_state)
+    trained = model
+    if group is not None:
+        trained = wrap(model, device)
+        (composite if composite is not None else ctrl).distributed()  # NNCF: after the DDP wrapper
 
     optimizer = make_optimizer(model, training.learning_rate, training.weight_decay)
     warmup_steps = round(training.lr_warmup_ratio * plan.warmup_end_step)
@@ -270,7 +292,7 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
         optimizer, lr_multiplier(warmup_steps, plan.warmup_end_step, decay_end)
     )
 
-    train_log = JsonlLog(output_dir / TRAIN_LOG)
+    train_log = JsonlLog(output_dir / TRAIN_LOG) if writes else _NoLog()
     if checkpoint is not None:
         optimizer.load_state_dict(checkpoint.optimizer_state)
         lr_scheduler.load_state_dict(checkpoint.lr_scheduler_state)
@@ -294,7 +316,11 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
 
     loop = Loop(
         phase=phase,
-        model=model,
+        model=trained,
+        eval_model=model,
+        group=group,
+        precision=training.precision,
+        scaler=grad_scaler(device, training.precision),
         ctrl=ctrl,
         composite=composite,
         distiller=distiller,
@@ -344,19 +370,24 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
             "linear_sparsity": stats.linear_sparsity(ctrl),
         }
         state.eval_history.append(record)
-        _write_json(output_dir / EVAL_FILE, state.eval_history)
         meta = {**base_meta, **state.to_meta(), "completed_epochs": state.global_step // spe}
-        last_saved = save_checkpoint(
-            epochs_dir / f"step-{state.global_step:07d}",
-            model=model,
-            ctrl=composite,
-            optimizer=optimizer,
-            lr_scheduler=lr_scheduler,
-            meta=meta,
-        )
-        for old in epochs_dir.iterdir():
-            if old != last_saved:
-                shutil.rmtree(old, ignore_errors=True)
+        last_saved = epochs_dir / f"step-{state.global_step:07d}"
+        if writes:
+            _write_json(output_dir / EVAL_FILE, state.eval_history)
+            save_checkpoint(
+                last_saved,
+                model=model,
+                ctrl=composite,
+                optimizer=optimizer,
+                lr_scheduler=lr_scheduler,
+                meta=meta,
+            )
+            for old in epochs_dir.iterdir():
+                if old != last_saved:
+                    shutil.rmtree(old, ignore_errors=True)
+        if group is not None:
+            _check_replicas(group, model, last_saved)
+            group.barrier()  # no rank runs ahead of a checkpoint it might have to resume from
         pause_point(phase, "epoch-checkpoint")
         log.info("%s: %s", phase, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
         for callback in callbacks:
@@ -376,15 +407,18 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     final = output_dir / CHECKPOINT_DIR
     if last_saved is None:
         raise StageError(f"{phase}: nothing was trained (steps {plan.start_step}..{plan.end_step})")
-    if last_saved != final:
-        if final.exists():
-            shutil.rmtree(final)
-        last_saved.rename(final)
-    shutil.rmtree(epochs_dir, ignore_errors=True)
-    _write_json(output_dir / EVAL_FILE, state.eval_history)
-    nncf_dir = output_dir / NNCF_LOG_DIR
-    if nncf_dir.is_dir() and not any(nncf_dir.iterdir()):
-        nncf_dir.rmdir()  # NNCF writes structured_sparsity.csv here only when it resolves masks
+    if group is not None:
+        group.barrier()  # every rank has read what it needed from epochs/
+    if writes:
+        if last_saved != final:
+            if final.exists():
+                shutil.rmtree(final)
+            last_saved.rename(final)
+        shutil.rmtree(epochs_dir, ignore_errors=True)
+        _write_json(output_dir / EVAL_FILE, state.eval_history)
+        nncf_dir = output_dir / NNCF_LOG_DIR
+        if nncf_dir.is_dir() and not any(nncf_dir.iterdir()):
+            nncf_dir.rmdir()  # NNCF writes structured_sparsity.csv here only when it resolves masks
 
     final_linear = stats.linear_sparsity(ctrl)
     last_eval = state.eval_history[-1] if state.eval_history else {}
@@ -401,6 +435,10 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     if compressed.quantization is not None:
         metrics["weight_quantizers"] = len(compressed.quantization.weight_quantizers)
         metrics["activation_quantizers"] = len(compressed.quantization.non_weight_quantizers)
+    if group is not None:
+        metrics["processes"] = group.world_size
+    if training.precision not in (None, "fp32"):
+        metrics["precision"] = training.precision
     if distiller is not None:
         metrics["distillation_teacher"] = config.distillation.teacher
     for key in ("f1", "exact_match"):  # exact_match: question answering (its `accuracy` too)
@@ -409,7 +447,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     if phase == MASK:
         before = state.extra.get("sparsity_before") or {}
         table = _sparsity_table(before, _sparsity_snapshot(ctrl), config, state)
-        _write_json(output_dir / SPARSITY_TABLE, table)
+        if writes:
+            _write_json(output_dir / SPARSITY_TABLE, table)
         metrics["linear_sparsity_before_masking"] = before.get("linear_sparsity")
         metrics["structured_masking_step"] = state.structured_masking_step
         for kind in ("attention_heads", "ffn_neurons"):
@@ -429,6 +468,8 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     )
     if metrics["resumed_from_step"] is not None:
         summary += f" (resumed at step {metrics['resumed_from_step']})"
+    if not writes:
+        shutil.rmtree(scratch, ignore_errors=True)
     return StageResult(metrics=metrics, summary=summary)
 
 
@@ -527,6 +568,40 @@ def _sparsity_table(before: dict[str, Any], after: dict[str, Any], config: Any, 
         "layers": layers,
         "blocks": blocks,
     }
+
+
+class _NoLog:
+    """train_log.jsonl on ranks other than 0: rank 0 logs the global batch's values."""
+
+    def keep_before(self, step: int) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def write(self, record: dict[str, Any]) -> None: ...
+
+
+# Set by the distributed tests to a directory: at every epoch checkpoint each rank appends a hash of
+# its weights, importance scores and masks to `<dir>/replicas-rank<rank>.txt`, and the stage fails
+# unless all ranks hold the same.
+CHECK_REPLICAS_ENV = "OV_MOVEMENT_CHECK_REPLICAS"
+
+
+def _check_replicas(group: Any, model: Any, checkpoint: Path) -> None:
+    import os
+
+    folder = os.environ.get(CHECK_REPLICAS_ENV)
+    if not folder:
+        return
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    mine = digest.hexdigest()
+    with open(Path(folder) / f"replicas-rank{group.rank}.txt", "a") as handle:
+        handle.write(f"{checkpoint.name} {mine}\n")
+    digests = group.gather(mine)
+    if len(set(digests)) != 1:
+        raise StageError(f"ranks hold different weights or masks at {checkpoint.name}: {digests}")
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -88,5 +88,6 @@ def test_stage_error_exits_2_and_ctrl_c_exits_130_with_resume_hint(pipeline, cap
 def test_help_documents_workdir_and_selections(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # as read, whatever the terminal's width wraps
     assert "relative to the current directory" in out and "--only STAGE" in out and "--dry-run" in out
+    assert "--nproc-per-node N|auto" in out and "--rdzv-endpoint HOST:PORT" in out
