@@ -29,6 +29,7 @@ from ov_movement.config.pipeline import (
     DistillationConfig,
     ExportConfig,
     ModelConfig,
+    PackageConfig,
     PipelineConfig,
     ReportConfig,
     TrainingConfig,
@@ -129,6 +130,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`convert`", ConvertConfig),
     ("`benchmark`", BenchmarkConfig),
     ("`report`", ReportConfig),
+    ("`package`", PackageConfig),
 ]
 
 _INTRO = """\
