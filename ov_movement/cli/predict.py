@@ -137,26 +137,22 @@ def predict(root: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     """One result per input: what it was (text or file) and the bundle's prediction."""
     from ov_movement.deploy.predictor import Predictor, read_bundle_info
 
-    task = read_bundle_info(root)["task"]
+    info = read_bundle_info(root)
+    task = info["task"]
     if task in ("image-classification", "audio-classification"):
         from ov_movement.data_media import _read_image, read_wav
 
+        rate = int(info.get("audio", {}).get("sampling_rate", 16000))
         files = _media_inputs(args, task)
-        predictor = Predictor(root)
         arrays = []
-        for file in files:
+        for file in files:  # all read before the model is loaded: a bad file fails fast
             try:
-                arrays.append(
-                    _read_image(file)
-                    if task == "image-classification"
-                    else read_wav(file, predictor.sampling_rate)
-                )
+                arrays.append(_read_image(file) if task == "image-classification" else read_wav(file, rate))
             except ValueError as error:
                 raise StageError(f"{file}: {error}") from None
-        predictions = (
-            predictor.predict_images if task == "image-classification" else predictor.predict_audio
-        )(arrays)
-        return [{"input": str(f), **p.to_json()} for f, p in zip(files, predictions, strict=True)]
+        predictor = Predictor(root)
+        run = predictor.predict_images if task == "image-classification" else predictor.predict_audio
+        return [{"input": str(f), **p.to_json()} for f, p in zip(files, run(arrays), strict=True)]
     records = _text_inputs(args, task == "question-answering")
     predictor = Predictor(root)
     if task == "question-answering":

@@ -82,7 +82,10 @@ class Predictor:
         self.info = read_bundle_info(self.root)
         self.task: str = self.info["task"]
         self.hf_dir = self.root / HF_DIR
-        model = ov.Core().read_model(str(self.hf_dir / HF_MODEL_XML))
+        xml = self.hf_dir / HF_MODEL_XML
+        if not xml.is_file() or not xml.with_suffix(".bin").is_file():
+            raise StageError(f"{self.root}: the bundle lacks {HF_DIR}/{HF_MODEL_XML} or its .bin")
+        model = ov.Core().read_model(str(xml))
         self.input_names = [port.get_any_name() for port in model.inputs]
         shape = model.inputs[0].get_partial_shape()
         self._static_batch = shape[0].get_length() if shape.rank.is_static and shape[0].is_static else None
