@@ -1,8 +1,9 @@
 """`ov-movement predict FILE INPUT...`: run a pipeline's bundle (the package stage's output) on raw inputs.
 
-Everything comes from the bundle: the IR, the tokenizer or pre-processor, the label names. Heavy
-libraries are imported only once the inputs are known to be readable (startup stays short: no torch,
-no transformers; `tokenizers` and `openvino` only).
+Everything comes from the bundle: the IR, the tokenizer or pre-processor, the label names. Startup
+stays short: no torch, no transformers (`tokenizers` and `openvino` only, imported once the inputs
+are read), and OpenVINO's compiled-model cache (`deploy.predictor.user_cache_dir`) spares the calls
+after the first most of compiling.
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def _media_inputs(args: argparse.Namespace, task: str) -> list[Path]:
 
 def predict(root: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     """One result per input: what it was (text or file) and the bundle's prediction."""
-    from ov_movement.deploy.predictor import Predictor, read_bundle_info
+    from ov_movement.deploy.predictor import Predictor, read_bundle_info, user_cache_dir
 
+    cache = user_cache_dir()
     info = read_bundle_info(root)
     task = info["task"]
     if task in ("image-classification", "audio-classification"):
@@ -150,11 +152,11 @@ def predict(root: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
                 arrays.append(_read_image(file) if task == "image-classification" else read_wav(file, rate))
             except ValueError as error:
                 raise StageError(f"{file}: {error}") from None
-        predictor = Predictor(root)
+        predictor = Predictor(root, cache_dir=cache)
         run = predictor.predict_images if task == "image-classification" else predictor.predict_audio
         return [{"input": str(f), **p.to_json()} for f, p in zip(files, run(arrays), strict=True)]
     records = _text_inputs(args, task == "question-answering")
-    predictor = Predictor(root)
+    predictor = Predictor(root, cache_dir=cache)
     if task == "question-answering":
         predictions = predictor.answer([r["question"] for r in records], [r["context"] for r in records])
         return [{"input": r["question"], **p.to_json()} for r, p in zip(records, predictions, strict=True)]

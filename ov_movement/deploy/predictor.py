@@ -66,6 +66,22 @@ def read_bundle_info(root: Path) -> dict[str, Any]:
     return info
 
 
+def user_cache_dir() -> Path | None:
+    """Where `ov-movement predict` keeps OpenVINO's compiled models: $OV_MOVEMENT_CACHE_DIR, else
+    $XDG_CACHE_HOME/ov-movement/openvino (~/.cache/...); None when it cannot be created. Never inside the
+    bundle: a bundle in the pipeline's cache must stay as the package stage sealed it."""
+    import os
+
+    configured = os.environ.get("OV_MOVEMENT_CACHE_DIR")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ov-movement" / "openvino"
+    path = Path(configured) if configured else base
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
@@ -75,7 +91,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class Predictor:
     """The bundle's IR compiled on CPU (f32, as the benchmark evaluated it) and its pre-processing."""
 
-    def __init__(self, root: Path, device: str = "CPU"):
+    def __init__(self, root: Path, device: str = "CPU", cache_dir: Path | None = None):
+        """`cache_dir`: OpenVINO's compiled-model cache (CACHE_DIR): the next load skips most of compiling."""
         import openvino as ov
 
         self.root = Path(root)
@@ -89,7 +106,10 @@ class Predictor:
         self.input_names = [port.get_any_name() for port in model.inputs]
         shape = model.inputs[0].get_partial_shape()
         self._static_batch = shape[0].get_length() if shape.rank.is_static and shape[0].is_static else None
-        compiled = ov.Core().compile_model(model, device, {"INFERENCE_PRECISION_HINT": "f32"})
+        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": "f32"}
+        if cache_dir is not None:
+            config["CACHE_DIR"] = str(cache_dir)
+        compiled = ov.Core().compile_model(model, device, config)
         self._request = compiled.create_infer_request()
         self._tokenizer: Any = None
 
@@ -233,4 +253,5 @@ __all__ = [
     "Predictor",
     "read_bundle_info",
     "softmax",
+    "user_cache_dir",
 ]

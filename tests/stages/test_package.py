@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -178,7 +179,11 @@ def test_a_bundle_that_predicts_otherwise_fails_the_stage(tiny_pipeline, tmp_pat
     shifted = opset13.add(logits, opset13.constant(np.array([[50.0, -50.0]], dtype=np.float32)))
     broken = ov.Model([shifted], model.get_parameters())
     broken.outputs[0].get_tensor().set_names({"logits"})
-    ov.save_model(broken, str(out / HF_DIR / HF_MODEL_XML), compress_to_fp16=False)
+    # Saved aside, then renamed over: read_model maps the .bin, which must not be rewritten in place.
+    aside = tmp_path / "broken.xml"
+    ov.save_model(broken, str(aside), compress_to_fp16=False)
+    for suffix in (".xml", ".bin"):
+        os.replace(aside.with_suffix(suffix), (out / HF_DIR / HF_MODEL_XML).with_suffix(suffix))
     with pytest.raises(VerificationError, match="does not reproduce the benchmark on the eval split"):
         package.check_bundle(ctx, info, _benchmark(views))
 
