@@ -33,8 +33,6 @@ HF_MODEL_XML = "openvino_model.xml"
 TOKENIZER_JSON = "tokenizer.json"
 BUNDLE_FORMAT = 1
 
-TEXT_TASKS = ("text-classification", "question-answering")
-
 
 @dataclass(frozen=True)
 class Prediction:
@@ -247,7 +245,6 @@ __all__ = [
     "HF_MODEL_XML",
     "MODEL_CARD",
     "OVMS_DIR",
-    "TEXT_TASKS",
     "TOKENIZER_JSON",
     "Prediction",
     "Predictor",
