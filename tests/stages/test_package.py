@@ -169,16 +169,15 @@ def test_a_bundle_that_predicts_otherwise_fails_the_stage(tiny_pipeline, tmp_pat
     info = package.write_layouts(
         ctx, next(r for r in package.variant_rows(_benchmark(views)) if r.name == "pruned"), "test"
     )
-    # Swap in a model that predicts differently: the dense IR with its classifier bias shifted.
+    # Swap in a model that predicts differently: the same IR with +50/-50 added to its logits.
     import openvino as ov
     from openvino import opset13
+    from openvino.preprocess import PrePostProcessor
 
-    model = ov.Core().read_model(str(out / HF_DIR / HF_MODEL_XML))
-    logits = model.output(0)
-    logits.get_tensor().set_names(set())  # the name moves to the shifted output
-    shifted = opset13.add(logits, opset13.constant(np.array([[50.0, -50.0]], dtype=np.float32)))
-    broken = ov.Model([shifted], model.get_parameters())
-    broken.outputs[0].get_tensor().set_names({"logits"})
+    shift = opset13.constant(np.array([[50.0, -50.0]], dtype=np.float32))
+    steps = PrePostProcessor(ov.Core().read_model(str(out / HF_DIR / HF_MODEL_XML)))
+    steps.output(0).postprocess().custom(lambda logits: opset13.add(logits, shift).output(0))
+    broken = steps.build()
     # Saved aside, then renamed over: read_model maps the .bin, which must not be rewritten in place.
     aside = tmp_path / "broken.xml"
     ov.save_model(broken, str(aside), compress_to_fp16=False)
