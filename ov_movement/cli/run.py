@@ -63,9 +63,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ov_movement.config.load import load_pipeline
+    from ov_movement.errors import ConfigError
     from ov_movement.runner.execute import run_pipeline
 
     loaded = load_pipeline(args.config)
+    if loaded.config.sweep is not None:
+        # A sweep's variants are separate pipelines; `run`'s selections (--only, --from) would be
+        # ambiguous across them, so the file is run by one command only.
+        raise ConfigError(
+            f"{args.config} is a sweep (its `sweep:` section has {len(loaded.config.sweep.grid)} key(s)): run it "
+            f"with `ov-movement sweep {args.config}`, or remove the section to run the pipeline once"
+        )
     run_pipeline(
         loaded,
         STAGES,

@@ -61,8 +61,22 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             status = error.exit_code
             continue
+        sweep_line = ""
+        if loaded.config.sweep is not None:
+            from ov_movement.config.sweep import expand
+
+            try:  # every variant is a pipeline of its own: each is validated, problems named by variant
+                sweep = expand(loaded)
+            except ConfigError as error:
+                print(f"error: {error}", file=sys.stderr)
+                status = error.exit_code
+                continue
+            names = ", ".join(variant.name for variant in sweep.variants)
+            sweep_line = (
+                f"\nsweep: {len(sweep.variants)} variants ({names}); run with `ov-movement sweep {file}`"
+            )
         if not args.quiet:
-            print(("\n" if index else "") + render_summary(loaded, label=file))
+            print(("\n" if index else "") + render_summary(loaded, label=file) + sweep_line)
     return status
 
 

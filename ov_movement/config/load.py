@@ -39,6 +39,7 @@ _PIPELINE_KEYS = frozenset(
         "benchmark",
         "report",
         "package",
+        "sweep",
     }
 )
 LAYOUTS = {

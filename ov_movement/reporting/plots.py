@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from ov_movement.reporting.sources import BlockRow, TrainingHistory
 
 if TYPE_CHECKING:
+    from ov_movement.reporting.sweep import DensePoint
     from ov_movement.reporting.variants import Recommendation, VariantRow
 
 LIFECYCLE_SIZE = (1000, 500)  # pixels
 STRUCTURE_SIZE = (1000, 450)
 VARIANTS_SIZE = (1000, 550)
+SWEEP_SIZE = (1200, 550)
 # Variants often share an accuracy (and nearly a latency): staggered labels stay readable.
 _LABEL_OFFSETS = (8, -16, 22, -30)
 _DPI = 100
@@ -211,7 +213,62 @@ def plot_accuracy_latency(
     return _save(fig, path)
 
 
+def plot_sweep_pareto(
+    points: Sequence[tuple[str, VariantRow]], dense: DensePoint | None, path: Path, title: str = "Sweep"
+) -> Path:
+    """Two panels, accuracy of each variant's pruned IR vs its latency and vs its `.bin` size: one
+    point per variant (latency range as a bar), the non-dominated points joined, the dense baseline
+    marked (a star; its accuracy also as a dashed line)."""
+    from ov_movement.reporting.variants import pareto_front
+
+    fig, axes = _figure(SWEEP_SIZE, ncols=2)
+    rows = [row for _, row in points]
+    names = {id(row): name for name, row in points}
+    panels = (
+        (axes[0], lambda r: r.latency_ms, "latency, median over interleaved rounds (ms; bars: min-max)", 1.0),
+        (axes[1], lambda r: r.bin_bytes, ".bin size (MB)", 1e-6),
+    )
+    for ax, cost, xlabel, scale in panels:
+        shown = [r for r in rows if r.accuracy is not None and cost(r) is not None]
+        for index, row in enumerate(shown):
+            x = cost(row) * scale
+            spread = (row.latency or {}) if ax is axes[0] else {}  # sizes have no spread
+            xerr = [[x - spread.get("min", x)], [spread.get("max", x) - x]] if spread else None
+            ax.errorbar(x, 100 * row.accuracy, xerr=xerr, fmt="o", color="#1f77b4", ms=6, capsize=3)
+            ax.annotate(
+                names[id(row)],
+                (x, 100 * row.accuracy),
+                textcoords="offset points",
+                xytext=(6, _LABEL_OFFSETS[index % len(_LABEL_OFFSETS)]),
+                fontsize=8,
+            )
+        front = pareto_front(shown, cost)
+        if len(front) > 1:
+            xs = [cost(r) * scale for r in front]
+            ax.plot(xs, [100 * r.accuracy for r in front], color="#2ca02c", lw=1.2, label="Pareto front")
+        dense_x = None if dense is None else (dense.latency_ms if ax is axes[0] else dense.bin_bytes)
+        if dense is not None and dense.accuracy is not None:
+            ax.axhline(100 * dense.accuracy, color="black", ls="--", lw=1, label=f"{dense.label}")
+            if dense_x is not None:
+                ax.plot(
+                    dense_x * scale, 100 * dense.accuracy, "*", color="black", ms=14, label="dense baseline"
+                )
+        if not shown:
+            ax.text(0.5, 0.5, "no evaluated variants", ha="center", va="center", transform=ax.transAxes)
+        ax.margins(x=0.25, y=0.1)  # room for the labels right of the points
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("eval accuracy of the pruned IR (%)")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=8)
+    fig.suptitle(f"{title}: accuracy vs latency and size, one point per variant (up and left is better)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 __all__ = [
+    "SWEEP_SIZE",
+    "plot_sweep_pareto",
     "LIFECYCLE_SIZE",
     "STRUCTURE_SIZE",
     "VARIANTS_SIZE",

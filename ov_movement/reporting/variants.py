@@ -8,7 +8,7 @@ fine-tuned baseline (baseline stage) when it ran, else the dense FP32 IR.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,11 +82,14 @@ def variant_rows(benchmark: Mapping[str, Any] | None) -> list[VariantRow]:
     return rows
 
 
-def pareto_front(rows: Sequence[VariantRow]) -> list[VariantRow]:
-    """The variants no other beats on both latency and accuracy, fastest first."""
-    points = [r for r in rows if r.accuracy is not None and r.latency_ms is not None]
+def pareto_front(
+    rows: Sequence[VariantRow], cost: Callable[[VariantRow], float | None] | None = None
+) -> list[VariantRow]:
+    """The variants no other beats on both `cost` (default: median latency) and accuracy, cheapest first."""
+    cost = cost or (lambda r: r.latency_ms)
+    points = [r for r in rows if r.accuracy is not None and cost(r) is not None]
     front = []
-    for row in sorted(points, key=lambda r: (r.latency_ms, -r.accuracy)):
+    for row in sorted(points, key=lambda r: (cost(r), -r.accuracy)):
         if not front or row.accuracy > front[-1].accuracy:
             front.append(row)
     return front

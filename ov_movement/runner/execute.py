@@ -1,5 +1,9 @@
 """The run loop: plan, lock the workdir, run what is stale, seal results, update lock and views.
 
+A stage that must run is computed under its cache entry's `StageLock`, and the cache is checked
+again once the lock is held: parallel variants of a sweep (which share their parent's workdir lock)
+wait for an entry another one is computing and then reuse it, instead of computing it twice.
+
 Stages are called with a `StageContext` whose `output_dir` is the entry's `.partial` directory
 and whose `inputs` are the cache entries of all their (transitive) upstream stages. Exceptions,
 KeyboardInterrupt included, propagate unchanged after a progress line: the CLI dispatcher turns
@@ -8,6 +12,7 @@ them into messages and exit codes, and nothing half-written is ever committed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
@@ -33,7 +38,7 @@ from ov_movement.runner.plan import (
     resolve_workdir,
 )
 from ov_movement.runner.progress import Progress, default_progress, shown
-from ov_movement.runner.runlock import RunLock, run_in_progress
+from ov_movement.runner.runlock import RunLock, StageLock, run_in_progress
 from ov_movement.stages import STAGES
 from ov_movement.stages.base import StageContext, StageResult, StageSpec
 
@@ -103,8 +108,12 @@ def run_pipeline(
     verify: bool = False,
     wait: bool = False,
     progress: bool | None = None,
+    workdir_lock: bool = True,
 ) -> RunSummary:
-    """Run the stale stages of the selection (all of them with `force`); see `select`."""
+    """Run the stale stages of the selection (all of them with `force`); see `select`.
+
+    `workdir_lock=False` is for a caller that holds the workdir's `RunLock` itself (a sweep, whose
+    variants run in parallel processes); the per-entry `StageLock`s still apply."""
     registry = STAGES if registry is None else registry
     show = default_progress() if progress is None else progress
     out = Progress(rich=show, width=_width(registry))
@@ -122,12 +131,17 @@ def run_pipeline(
         return summary
     select(registry, from_=from_, until=until, only=only)  # bad names fail before any waiting
     # Plan under the lock: a run we waited for may have produced what we were about to run.
-    with RunLock(resolve_workdir(loaded, workdir), wait=wait, notify=out.note):
+    lock = (
+        RunLock(resolve_workdir(loaded, workdir), wait=wait, notify=out.note)
+        if workdir_lock
+        else contextlib.nullcontext()
+    )
+    with lock:
         plan = make_plan(loaded, registry, workdir, **options)
         ensure_inputs_available(plan)
         summary = RunSummary(plan, dry_run=False)
         try:
-            _execute(loaded, plan, summary, out, show)
+            _execute(loaded, plan, summary, out, show, force=force)
         except OSError as error:
             if error.errno not in _ENVIRONMENT_ERRNOS:
                 raise
@@ -137,7 +151,9 @@ def run_pipeline(
     return summary
 
 
-def _execute(loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progress, show: bool) -> None:
+def _execute(
+    loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progress, show: bool, *, force: bool = False
+) -> None:
     store, registry = plan.store, plan.registry
     entries: dict[str, Path] = {}  # stage -> cache entry used in this run
     digests: dict[str, str] = {}  # stage -> outputs digest of that entry
@@ -163,12 +179,20 @@ def _execute(loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progr
         if manifest is None:
             if not stage.selected:  # ensure_inputs_available rules this out; keep the promise anyway
                 raise StageError(f"{stage.name} is needed as input but not cached; run it first")
-            if stage.state == DAMAGED:
-                aside = store.move_aside(stage.name, stage.fingerprint.digest, "damaged")
-                out.note(f"{stage.name}: {reasons[0]}; moved aside to {shown(aside)}")
-            manifest = _run_stage(loaded, plan, stage, spec, entries, digests, reasons, out, show)
-            ran.add(stage.name)
-            action, wall = "ran", manifest["wall_time_s"]
+            with StageLock(plan.workdir, stage.name, stage.fingerprint.digest, notify=out.note):
+                reused = None if force else _committed_meanwhile(store, stage, spec, digests)
+                if reused is None:
+                    if stage.state == DAMAGED and store.check(stage.name, stage.fingerprint.digest).exists:
+                        aside = store.move_aside(stage.name, stage.fingerprint.digest, "damaged")
+                        out.note(f"{stage.name}: {reasons[0]}; moved aside to {shown(aside)}")
+                    manifest = _run_stage(loaded, plan, stage, spec, entries, digests, reasons, out, show)
+            if reused is None:
+                ran.add(stage.name)
+                action, wall = "ran", manifest["wall_time_s"]
+            else:
+                out.cached(stage, MEANWHILE)
+                manifest, action, wall = reused, "cached", None
+                reasons = [*reasons, MEANWHILE]
         else:
             out.cached(stage)
             action, wall = "cached", None
@@ -179,6 +203,22 @@ def _execute(loaded: LoadedPipeline, plan: Plan, summary: RunSummary, out: Progr
         summary.outcomes.append(
             StageOutcome(stage.name, stage.fingerprint.digest, action, entry, wall, tuple(reasons))
         )
+
+
+MEANWHILE = "computed by another run meanwhile"
+
+
+def _committed_meanwhile(
+    store: Any, stage: PlannedStage, spec: StageSpec, digests: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The entry's manifest if another process committed it, from these upstream outputs, since the plan."""
+    check = store.check(stage.name, stage.fingerprint.digest)
+    if not check.ok or check.manifest is None:
+        return None
+    built_from = check.manifest.get("upstream_outputs") or {}
+    if any(built_from.get(up) != digests[up] for up in spec.upstream):
+        return None
+    return check.manifest
 
 
 # A full disk or a filesystem that refuses writes: the user's to fix, not a bug (no traceback).

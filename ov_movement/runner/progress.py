@@ -60,8 +60,8 @@ class Progress:
 
             self._console.print(escape(text))
 
-    def cached(self, stage: PlannedStage) -> None:
-        self._emit(stage.name, f"cached ({stage.short})")
+    def cached(self, stage: PlannedStage, detail: str = "") -> None:
+        self._emit(stage.name, f"cached ({stage.short})", detail)
 
     def running(self, name: str, reasons: tuple[str, ...] | list[str]) -> None:
         self._emit(name, "running", "; ".join(reasons))

@@ -90,4 +90,53 @@ class RunLock:
             self._fd = None
 
 
-__all__ = ["LOCK_NAME", "RunLock", "holder_pid", "run_in_progress"]
+# ---- one process per cache entry ------------------------------------------------------------------
+
+STAGE_LOCKS = ".locks"  # <workdir>/.locks/<stage>/<fingerprint>/.lock; a dot: no pipeline name maps there
+
+
+class StageLock:
+    """An exclusive `flock` on one cache entry while it is being computed.
+
+    Runs that hold the workdir lock are alone anyway; the variants of a sweep run in parallel
+    under their parent's workdir lock, and two of them needing the same entry (the dense baseline,
+    every stage upstream of the swept keys) must not compute it twice: the second waits here, then
+    finds the entry committed (the caller re-checks the cache after acquiring). Same kernel
+    guarantees as `RunLock`: released when the holder dies, the file is never deleted.
+    """
+
+    def __init__(self, workdir: Path, stage: str, digest: str, *, notify: Callable[[str], None] = print):
+        self.directory = workdir / STAGE_LOCKS / stage / digest
+        self.stage = stage
+        self.notify = notify
+        self._fd: int | None = None
+
+    def __enter__(self) -> StageLock:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = holder_pid(self.directory) or "?"
+                self.notify(
+                    f"{self.stage}: waiting for pid {pid}, which is computing the same cache entry ..."
+                )
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+__all__ = ["LOCK_NAME", "STAGE_LOCKS", "RunLock", "StageLock", "holder_pid", "run_in_progress"]

@@ -66,10 +66,13 @@ QAT_REFERENCE = "qat_reference.npz"
 QDQ_MIN_OPSET = 13
 # Quantize/dequantize pairs snap activations to a grid: where ONNX Runtime's float accumulation
 # differs from torch's in the last bit, a value can round to the neighbouring level, and the logits
-# move by a few quantization steps (0.006 measured on MiniLM, 7e-9 on the tiny BERT). The QAT
-# artefacts are checked to this tolerance; what matters, the INT8 IR predicting what the QAT model
-# predicts, is checked by convert on the whole eval split.
+# move by a few quantization steps. A step is relative to the activations' range, so the difference
+# grows with the logits' magnitude: 0.006 on an untrained MiniLM (logits ~0.1), 0.066 on the trained
+# bert-jpqd model (logits up to ~6), 7e-9 on the tiny BERT. The QAT artefacts are checked to
+# QAT_RTOL of the largest reference logit (at least QAT_ATOL); what matters, the INT8 IR predicting
+# what the QAT model predicts, is checked by convert on the whole eval split.
 QAT_ATOL = 0.05
+QAT_RTOL = 0.03
 EVAL_BATCH = 64
 
 
@@ -181,7 +184,7 @@ def _export_qat(
     )
     np.savez(out_dir / QAT_REFERENCE, labels=np.asarray(eval_labels), logits=logits, **inputs)
     reference = _torch(qat_model, samples)
-    atol = max(cfg.atol, QAT_ATOL)
+    atol = qat_tolerance(reference, cfg.atol)
     reports = []
     if plan:
         qat_model = shrink_model(copy.deepcopy(qat_model), structure, plan)
@@ -189,6 +192,12 @@ def _export_qat(
     opset = max(cfg.opset, QDQ_MIN_OPSET)
     export_onnx(qat_model, samples, out_dir / QAT_ONNX, opset=opset, dynamic=cfg.dynamic_axes)
     return [*reports, _check_onnx(out_dir / QAT_ONNX, samples, reference, atol, where)]
+
+
+def qat_tolerance(reference: Mapping[str, np.ndarray], atol: float) -> float:
+    """The QAT artefacts' tolerance: a few quantization steps, which scale with the outputs."""
+    largest = max((float(np.max(np.abs(value))) for value in reference.values() if value.size), default=0.0)
+    return max(atol, QAT_ATOL, QAT_RTOL * largest)
 
 
 def _structure(model: nn.Module, mode: str):
@@ -236,4 +245,4 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-__all__ = ["QAT_ONNX", "QAT_REFERENCE", "export_model", "run"]
+__all__ = ["QAT_ONNX", "QAT_REFERENCE", "export_model", "qat_tolerance", "run"]

@@ -48,8 +48,8 @@ def run(ctx: StageContext) -> StageResult:
     )
 
     metrics: dict[str, object] = {"missing_inputs": len(data.missing)}
-    if data.history.linear_sparsity:
-        metrics["final_linear_sparsity_pct"] = data.history.linear_sparsity[-1]
+    if data.final_linear_sparsity_pct is not None:
+        metrics["final_linear_sparsity_pct"] = data.final_linear_sparsity_pct
     if data.final_eval and "accuracy" in data.final_eval:
         metrics["torch_accuracy"] = data.final_eval["accuracy"]
     if chosen:

@@ -1292,6 +1292,81 @@ def ids(cases: list[Case]) -> list[str]:
     return [case.id for case in cases]
 
 
+# ---- sweeps: --set and the `sweep:` section (issue 19) ---------------------------------------------
+
+CASES += [
+    Case(
+        "sweep-set-unknown-key",
+        "cli",
+        ("compression.params.importance_factor", "unknown key", "--set compression.params.importance_factor"),
+        command="sweep",
+        args=("--set", "compression.params.importance_factor=0.01,0.1"),
+    ),
+    Case(
+        "sweep-set-bad-value-type",
+        "cli",
+        ("training.batch_size: must be an integer", "'big'", "--set training.batch_size=big"),
+        command="sweep",
+        args=("--set", "training.batch_size=8,big"),
+    ),
+    Case(
+        "sweep-set-empty-list",
+        "cli",
+        ("--set training.epochs", "no values"),
+        command="sweep",
+        args=("--set", "training.epochs="),
+    ),
+    Case(
+        "sweep-set-duplicate-keys",
+        "cli",
+        ("--set training.epochs", "given twice"),
+        command="sweep",
+        args=("--set", "training.epochs=5,6", "--set", "training.epochs=7"),
+    ),
+    Case(
+        "sweep-set-duplicate-values",
+        "cli",
+        ("--set training.epochs", "value 6 given twice"),
+        command="status",
+        args=("--set", "training.epochs=6,6"),
+    ),
+    Case(
+        "sweep-set-key-through-a-value",
+        "cli",
+        ("--set training.epochs.first", "training.epochs is a value"),
+        command="report",
+        args=("--set", "training.epochs.first=1,2"),
+    ),
+    Case(
+        "sweep-section-bad-value",
+        "config",
+        ("training.batch_size: must be an integer", "sweep.grid training.batch_size=big"),
+        edit={"sweep": {"grid": {"training.batch_size": [8, "big"]}}},
+        argv=("validate", "{config}"),
+    ),
+    Case(
+        "sweep-section-workdir-swept",
+        "config",
+        ("sweep.grid.workdir", "cannot be swept"),
+        edit={"sweep": {"grid": {"workdir": ["a", "b"]}}},
+        command="sweep",
+    ),
+    Case(
+        "sweep-file-given-to-run",
+        "cli",
+        ("is a sweep", "ov-movement sweep"),
+        edit={"sweep": {"grid": {"training.epochs": [6, 7]}}},
+    ),
+    Case(
+        "sweep-jobs-zero",
+        "cli",
+        ("--jobs", "at least 1"),
+        command="sweep",
+        args=("--set", "training.epochs=6,7", "--jobs", "0"),
+    ),
+]
+
+
 # ---- the package stage and `ov-movement predict` (issue 18) ------------------------------------------
 
 _TEXT_BUNDLE = json.dumps({"format": 1, "task": "text-classification"})

@@ -85,3 +85,17 @@ def test_onnx_mismatch_raises_verification_error(ctx, monkeypatch):
     monkeypatch.setattr("ov_movement.deploy.onnx_export.onnx_outputs", off_by_one)
     with pytest.raises(VerificationError, match=r"model\.onnx .*'logits': max abs diff"):
         export_stage.run(context)
+
+
+def test_qat_tolerance_grows_with_the_logits():
+    """Q/DQ rounding moves outputs by a few quantization steps, and a step scales with the outputs:
+    a trained model whose logits reach 6 may differ by 0.066 (bert-jpqd measured) and still agree."""
+    import numpy as np
+
+    from ov_movement.stages.export import QAT_ATOL, qat_tolerance
+
+    small = {"logits": np.array([[0.1, -0.2]], dtype=np.float32)}
+    trained = {"logits": np.array([[6.0, -4.0]], dtype=np.float32)}
+    assert qat_tolerance(small, 1e-4) == QAT_ATOL
+    assert 0.066 < qat_tolerance(trained, 1e-4) < 0.5
+    assert qat_tolerance(trained, 1.0) == 1.0  # a configured export.atol above it wins
