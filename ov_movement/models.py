@@ -303,6 +303,13 @@ def _hf_config(config: ModelConfig, source: ModelSource, processor: Any) -> Any:
         return AutoConfig.from_pretrained(str(source.weights_dir), trust_remote_code=config.trust_remote_code)
 
 
+def hf_config(config: ModelConfig, config_dir: Path, processor: Any | None = None) -> Any:
+    """The Hugging Face config the model is built from (what a deployed bundle's config.json starts from)."""
+    source = model_source(config, config_dir)
+    processor = processor if processor is not None else _load_processor(config, source)
+    return _hf_config(config, source, processor)
+
+
 def model_class(config: ModelConfig, config_dir: Path, processor: Any | None = None) -> type:
     """The Python class `build_model` would build (without building it)."""
     source = model_source(config, config_dir)
@@ -500,6 +507,7 @@ __all__ = [
     "check_loaded_weights",
     "classification_metrics",
     "get_task",
+    "hf_config",
     "load_processor",
     "model_class",
     "model_input_names",

@@ -17,7 +17,7 @@ from ov_movement import __version__
 from ov_movement.errors import OvMovementError
 from ov_movement.telemetry import disable_library_telemetry
 
-_SUBCOMMANDS = ("validate", "run", "sweep", "status", "report", "schema")
+_SUBCOMMANDS = ("validate", "run", "sweep", "status", "report", "schema", "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ _PIPELINE_KEYS = frozenset(
         "convert",
         "benchmark",
         "report",
+        "package",
         "sweep",
     }
 )

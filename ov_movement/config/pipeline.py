@@ -400,6 +400,14 @@ class DistillationConfig(StrictModel):
         return weight
 
 
+def _model_server_name(name: str) -> str:
+    if not name or not all(c.isalnum() or c in "-_" for c in name) or not name[0].isalnum():
+        raise rule_error(
+            f"{name!r}: use letters, digits, '-' and '_' (it names a directory and a server model)"
+        )
+    return name
+
+
 class ReportConfig(StrictModel):
     title: str | None = None
     html: bool = True
@@ -409,6 +417,34 @@ class ReportConfig(StrictModel):
         le=1,
         description="The recommended variant is the fastest whose eval accuracy is at most this much below "
         "the dense baseline's (the baseline stage's, else the dense FP32 IR's); 0.01 = 1 point.",
+    )
+
+
+PACKAGE_AUTO = "auto"
+PackageModel = Literal["auto", "dense", "pruned", "dense_int8", "pruned_int8", "pruned_qat"]
+
+
+class PackageConfig(StrictModel):
+    enabled: bool = Field(
+        True,
+        description="Write the deployable bundle (<workdir>/<pipeline>/package/: hf/, ovms/, model_card.md) "
+        "and check it reproduces the benchmark's eval predictions.",
+    )
+    model: PackageModel = Field(
+        PACKAGE_AUTO,
+        description="The variant to package (a benchmarked IR: dense, pruned, dense_int8, pruned_int8, "
+        "pruned_qat), or `auto`: the fastest whose eval accuracy is at most `max_accuracy_drop` below the "
+        "dense baseline (the report's recommendation rule).",
+    )
+    max_accuracy_drop: number(ge=0, le=1, real=True) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="For `model: auto`: the largest accepted drop below the dense baseline; "
+        "default: report.max_accuracy_drop (so the bundle is the report's recommended variant).",
+    )
+    name: Annotated[str, AfterValidator(_model_server_name)] | None = Field(
+        None,
+        description="Model name in the OpenVINO Model Server repository (letters, digits, `-`, `_`); "
+        "default: the pipeline's name.",
     )
 
 
@@ -512,6 +548,10 @@ class PipelineConfig(StrictModel):
         description="Knowledge distillation from a dense teacher in sparsify and mask (off when absent).",
     )
     report: ReportConfig = Field(default_factory=ReportConfig, description="The final report.")
+    package: PackageConfig = Field(
+        default_factory=PackageConfig,
+        description="The deployable bundle: optimum-intel directory, OpenVINO Model Server repository, model card.",
+    )
     sweep: SweepConfig | None = Field(
         None,
         description="Makes this file a sweep: `ov-movement sweep FILE` runs one pipeline per combination of "
@@ -774,6 +814,8 @@ __all__ = [
     "IgnoredScopeConfig",
     "PipelineConfig",
     "QuantizeConfig",
+    "PACKAGE_AUTO",
+    "PackageConfig",
     "ReportConfig",
     "TrainingConfig",
 ]

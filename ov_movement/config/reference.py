@@ -30,6 +30,7 @@ from ov_movement.config.pipeline import (
     DistributedConfig,
     ExportConfig,
     ModelConfig,
+    PackageConfig,
     PipelineConfig,
     ReportConfig,
     TrainingConfig,
@@ -132,6 +133,7 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`convert`", ConvertConfig),
     ("`benchmark`", BenchmarkConfig),
     ("`report`", ReportConfig),
+    ("`package`", PackageConfig),
     ("`sweep`", SweepConfig),
 ]
 

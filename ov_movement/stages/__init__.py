@@ -1,5 +1,6 @@
 """The stage registry: sparsify -> mask -> export -> convert -> quantize -> benchmark -> report,
-plus an optional dense `baseline` branch that only the report reads.
+plus an optional dense `baseline` branch that the report and package read, and `package` after
+benchmark (the deployable bundle).
 
 A plain mapping from name to `StageSpec`; the runner gets it as an argument and knows nothing of
 what the stages do.
@@ -100,6 +101,17 @@ STAGES: dict[str, StageSpec] = {
             # Shown under the title: a new description re-renders the report.
             reads_if_set=("name", "description"),
             description="report.md, tables and the sparsity-lifecycle plot",
+        ),
+        StageSpec(
+            name="package",
+            run="ov_movement.stages.package:run",
+            # baseline: the accuracy reference of `package.model: auto` (as in the report's recommendation).
+            upstream=("benchmark", "baseline"),
+            # `package.max_accuracy_drop` defaults to the report's; the server name to the pipeline's.
+            # Model, data and tokenizer are covered by the upstream fingerprints (mask reads them).
+            reads=("package", "report.max_accuracy_drop"),
+            reads_if_set=("name",),
+            description="deployable bundle: optimum-intel dir, OpenVINO Model Server repository, model card",
         ),
     )
 }

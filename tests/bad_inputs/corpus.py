@@ -1365,3 +1365,78 @@ CASES += [
         args=("--set", "training.epochs=6,7", "--jobs", "0"),
     ),
 ]
+
+
+# ---- the package stage and `ov-movement predict` (issue 18) ------------------------------------------
+
+_TEXT_BUNDLE = json.dumps({"format": 1, "task": "text-classification"})
+_AUDIO_BUNDLE = json.dumps({"format": 1, "task": "audio-classification", "audio": {"sampling_rate": 16000}})
+
+CASES += [
+    Case(
+        "package-unknown-variant",
+        "config",
+        ("package.model", "'auto', 'dense', 'pruned'"),
+        edit={"package.model": "fastest"},
+    ),
+    Case(
+        "package-server-name-with-a-space",
+        "config",
+        ("package.name", "letters, digits"),
+        edit={"package.name": "my model"},
+    ),
+    Case(
+        "package-drop-above-one",
+        "config",
+        ("package.max_accuracy_drop",),
+        edit={"package.max_accuracy_drop": 5},
+    ),
+    Case(
+        "predict-before-any-run",
+        "cli",
+        ("no bundle of pipeline", "ov-movement run"),
+        argv=("predict", "{config}", "some text", "--workdir", "{workdir}"),
+    ),
+    Case(
+        "predict-folder-without-bundle",
+        "cli",
+        ("adir", "no bundle here"),
+        files={"adir/keep": ""},
+        argv=("predict", "{case}/adir", "some text"),
+    ),
+    Case(
+        "predict-corrupt-bundle-json",
+        "cli",
+        ("bundle.json", "cannot read"),
+        files={"bundle/bundle.json": "{"},
+        argv=("predict", "{case}/bundle", "some text"),
+    ),
+    Case(
+        "predict-bundle-without-its-model",
+        "cli",
+        ("the bundle lacks hf/openvino_model.xml",),
+        files={"bundle/bundle.json": _TEXT_BUNDLE},
+        argv=("predict", "{case}/bundle", "some text"),
+    ),
+    Case(
+        "predict-input-not-json-lines",
+        "cli",
+        ("bad.jsonl:2: not JSON",),
+        files={"bundle/bundle.json": _TEXT_BUNDLE, "bad.jsonl": '{"text": "fine"}\n{oops\n'},
+        argv=("predict", "{case}/bundle", "--input", "{case}/bad.jsonl"),
+    ),
+    Case(
+        "predict-input-file-missing",
+        "cli",
+        ("nowhere.jsonl", "cannot read it"),
+        files={"bundle/bundle.json": _TEXT_BUNDLE},
+        argv=("predict", "{case}/bundle", "--input", "{case}/nowhere.jsonl"),
+    ),
+    Case(
+        "predict-audio-file-not-wav",
+        "cli",
+        ("clip.wav",),
+        files={"bundle/bundle.json": _AUDIO_BUNDLE, "clip.wav": "plain text, not RIFF"},
+        argv=("predict", "{case}/bundle", "{case}/clip.wav"),
+    ),
+]

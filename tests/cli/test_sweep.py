@@ -125,6 +125,8 @@ def test_parallel_variants_never_compute_a_shared_stage_twice(swept):
     assert len(actions) == 2
     for stage in ("sparsify", "mask", "export", "convert", "quantize", "benchmark"):
         assert [a[stage] for a in actions].count("ran") == 1, (stage, actions, proc.stdout)
-    assert [a["report"] for a in actions] == ["ran", "ran"]  # the only stage that reads the swept key
+    # The stages that read the swept key: the report, and the package (its default choice follows it).
+    assert [a["report"] for a in actions] == ["ran", "ran"]
+    assert [a["package"] for a in actions] == ["ran", "ran"]
     assert all(a["baseline"] == "cached" for a in actions)
     assert _entries(workdir)["sparsify"] == 4

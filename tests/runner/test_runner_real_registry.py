@@ -40,7 +40,7 @@ def test_status_and_dry_run_of_real_stages_import_nothing_heavy(tmp_path):
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
     assert result == {"codes": [0, 0, 2], "heavy": []}, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    status = [line for line in lines[1:9]]
+    status = [line for line in lines[1:10]]
     assert [line.split()[0] for line in status] == [
         "sparsify",
         "mask",
@@ -50,9 +50,10 @@ def test_status_and_dry_run_of_real_stages_import_nothing_heavy(tmp_path):
         "benchmark",
         "baseline",
         "report",
+        "package",
     ]
     assert all(line.split()[1] == "missing" and line.endswith("never run") for line in status)
-    assert sum("would run (" in line for line in lines) == 8 + 1  # all, then --only convert
+    assert sum("would run (" in line for line in lines) == 9 + 1  # all, then --only convert
     assert "convert needs outputs that are not cached" in done.stderr
     assert "--until export" in done.stderr
     assert not (workdir / "cache").exists() and not (workdir / ".lock").exists()
@@ -77,4 +78,4 @@ def test_real_stage_fingerprints_are_stable_across_processes(tmp_path):
         ).stdout.split()
         for seed in ("1", "2")
     ]
-    assert len(runs[0]) == 8 and runs[0] == runs[1]
+    assert len(runs[0]) == 9 and runs[0] == runs[1]

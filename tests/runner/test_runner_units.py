@@ -31,20 +31,24 @@ def _changed(tmp_path, **changes):
 
 def test_real_registry_staleness_rules(tmp_path):
     """The real stage specs: what each kind of edit invalidates (acceptance list of issue 3)."""
-    assert _changed(tmp_path, benchmark__time_s=20) == ["benchmark", "report"]
+    assert _changed(tmp_path, benchmark__time_s=20) == ["benchmark", "report", "package"]
     assert (
         _changed(tmp_path, training__epochs=6)
-        == "mask export convert quantize benchmark baseline report".split()
+        == "mask export convert quantize benchmark baseline report package".split()
     )
     # Quantization settings: the INT8 IRs change, so they are timed again; training and IRs stay.
-    assert _changed(tmp_path, quantize__subset_size=64) == ["quantize", "benchmark", "report"]
+    assert _changed(tmp_path, quantize__subset_size=64) == ["quantize", "benchmark", "report", "package"]
     # The dense baseline reads no compression settings: only the sparse chain reruns.
     assert _changed(tmp_path, compression__params__importance_regularization_factor=0.1) == [
         s for s in STAGES if s != "baseline"
     ]
-    assert _changed(tmp_path, baseline__enabled=True) == ["baseline", "report"]
+    assert _changed(tmp_path, baseline__enabled=True) == ["baseline", "report", "package"]
     assert _changed(tmp_path, report__title="Other") == ["report"]
-    assert _changed(tmp_path, name="renamed", description="words") == ["report"]  # shown in it
+    # The recommendation rule's drop is the bundle's default choice too.
+    assert _changed(tmp_path, report__max_accuracy_drop=0.05) == ["report", "package"]
+    assert _changed(tmp_path, package__model="dense") == ["package"]
+    assert _changed(tmp_path, description="words") == ["report"]  # shown in it
+    assert _changed(tmp_path, name="renamed") == ["report", "package"]  # the served model's name
     assert _changed(tmp_path, workdir="elsewhere") == []
 
 
@@ -141,7 +145,7 @@ def test_graph_order_ancestry_and_selection():
     assert select(graph, until="c") == ["a", "c"]
     assert select(graph, from_="a", until="b") == ["a", "b"]
     assert select(graph, only=["d", "a"]) == ["a", "d"]
-    assert select(STAGES, from_="convert") == ["convert", "quantize", "benchmark", "report"]
+    assert select(STAGES, from_="convert") == ["convert", "quantize", "benchmark", "report", "package"]
 
 
 def test_graph_errors():
