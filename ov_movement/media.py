@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ov_movement.errors import StageError
+from ov_movement.metrics import classification_metrics
 
 if TYPE_CHECKING:
     import numpy as np
@@ -230,8 +231,6 @@ class _ArrayTask:
         return batch
 
     def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-        from ov_movement.models import classification_metrics
-
         return classification_metrics(logits, labels)
 
     def prepare_model(self, model: Any) -> Any:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ov_movement.config.paths import resolve_path  # re-exported: where stages look for it
 from ov_movement.config.pipeline import DEFAULT_MODEL, ModelConfig
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
+from ov_movement.metrics import classification_metrics
 
 if TYPE_CHECKING:
     import numpy as np
@@ -152,21 +153,6 @@ class TextClassificationTask:
 
     def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         return classification_metrics(logits, labels)
-
-
-def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Accuracy always; F1 of the positive class when the task is binary."""
-    import numpy as np
-
-    predictions = np.asarray(logits).argmax(axis=-1)
-    labels = np.asarray(labels)
-    result = {"accuracy": float((predictions == labels).mean()) if len(labels) else 0.0}
-    if np.asarray(logits).shape[-1] == 2:
-        tp = float(((predictions == 1) & (labels == 1)).sum())
-        fp = float(((predictions == 1) & (labels == 0)).sum())
-        fn = float(((predictions == 0) & (labels == 1)).sum())
-        result["f1"] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    return result
 
 
 def _tasks() -> dict[str, Task]:

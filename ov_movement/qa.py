@@ -33,41 +33,9 @@ if TYPE_CHECKING:
 
     from ov_movement.data import DataBundle
 
+from ov_movement.metrics import span_metrics, span_predictions, span_scores  # noqa: F401 (re-exported)
+
 LABEL_NAMES = ["start", "end"]
-
-
-def span_predictions(logits: np.ndarray) -> np.ndarray:
-    """[N, 2] int64: the arg-max position over the sequence of the start and of the end logits."""
-    import numpy as np
-
-    logits = np.asarray(logits)
-    if logits.ndim != 3 or logits.shape[-1] != 2:
-        raise ValueError(f"span logits must be [N, sequence, 2], got shape {list(logits.shape)}")
-    return logits.argmax(axis=1).astype(np.int64)
-
-
-def span_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """exact_match (= accuracy) and token-span F1 of arg-max spans against [N, 2] gold positions."""
-    return span_scores(span_predictions(logits), labels)
-
-
-def span_scores(predictions: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    import numpy as np
-
-    predicted = np.asarray(predictions, dtype=np.int64).reshape(-1, 2)
-    gold = np.asarray(labels, dtype=np.int64).reshape(-1, 2)
-    if not len(gold):
-        return {"exact_match": 0.0, "accuracy": 0.0, "f1": 0.0}
-    exact = float((predicted == gold).all(axis=1).mean())
-    overlap = np.minimum(predicted[:, 1], gold[:, 1]) - np.maximum(predicted[:, 0], gold[:, 0]) + 1
-    overlap = np.clip(overlap, 0, None).astype(np.float64)
-    predicted_length = np.clip(predicted[:, 1] - predicted[:, 0] + 1, 1, None)  # empty: overlap is 0
-    gold_length = gold[:, 1] - gold[:, 0] + 1
-    precision = overlap / predicted_length
-    recall = overlap / gold_length
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(overlap > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {"exact_match": exact, "accuracy": exact, "f1": float(f1.mean())}
 
 
 class QuestionAnsweringTask:

@@ -62,8 +62,8 @@ def test_exact_match_needs_start_and_end_and_f1_counts_token_overlap():
     assert metrics["f1"] == pytest.approx((1.0 + 2 / 3 + 0.0 + 0.0) / 4)
 
 
-def test_metrics_of_an_empty_split_are_zero_and_bad_shapes_are_refused():
-    assert span_metrics(np.zeros((0, 8, 2)), np.zeros((0, 2)))["f1"] == 0.0
+def test_metrics_of_an_empty_split_are_not_a_number_and_bad_shapes_are_refused():
+    assert np.isnan(span_metrics(np.zeros((0, 8, 2)), np.zeros((0, 2)))["f1"])
     with pytest.raises(ValueError, match=r"\[N, sequence, 2\]"):
         span_metrics(np.zeros((3, 2)), np.zeros((3, 2)))
 
