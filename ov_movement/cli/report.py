@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ov_movement.stages import STAGES
+
 if TYPE_CHECKING:
     from ov_movement.config.load import LoadedPipeline
 
@@ -15,7 +17,10 @@ EPILOG = """examples:
 The full report (plots, per-layer tables) is <workdir>/<pipeline>/report/report.md once the
 report stage has run."""
 
-STAGES = ("sparsify", "mask", "export", "convert", "quantize", "benchmark", "baseline", "report")
+
+def stage_names() -> tuple[str, ...]:
+    """Every registered stage, in pipeline order: the report reads the outputs of whichever exist."""
+    return tuple(STAGES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
 
     loaded = load_pipeline(args.file)
     root = view_dir(loaded, args.workdir)
-    stage_dirs = {stage: root / stage for stage in STAGES if (root / stage).is_dir()}
+    stage_dirs = {stage: root / stage for stage in stage_names() if (root / stage).is_dir()}
     if not stage_dirs:
         raise StageError(
             f"no outputs of pipeline {loaded.name!r} under {root}; run `ov-movement run {args.file}` first"
@@ -90,4 +95,4 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "view_dir"]
+__all__ = ["register", "stage_names", "view_dir"]
