@@ -22,23 +22,14 @@ from pydantic import ValidationError
 
 from ov_movement.config.base import MAX_DIGITS, OversizedInteger, describe
 from ov_movement.config.issues import issues_from_validation_error, sort_by_document
-from ov_movement.config.pipeline import PipelineConfig
+from ov_movement.config.pipeline import NNCF_IGNORED_KEYS, PipelineConfig
 from ov_movement.errors import ConfigError, ConfigIssue
 
-# Top-level keys that only an ov-movement pipeline (not an NNCF config) has.
+# Top-level keys that only an ov-movement pipeline (not an NNCF config) has: every field of the
+# pipeline model except `compression`, the editor hint and NNCF's own keys.
 _PIPELINE_KEYS = frozenset(
-    {
-        "name",
-        "description",
-        "workdir",
-        "model",
-        "data",
-        "training",
-        "export",
-        "convert",
-        "benchmark",
-        "report",
-    }
+    {field.alias or name for name, field in PipelineConfig.model_fields.items()}
+    - {"compression", "$schema", *NNCF_IGNORED_KEYS}
 )
 LAYOUTS = {
     "pipeline": "ov-movement pipeline",
