@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import math
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
 
@@ -64,10 +64,35 @@ BenchmarkSeconds = number(gt=0, le=MAX_BENCHMARK_SECONDS, real=True)
 Repeats = integer(gt=0, le=1000)
 
 
+# What each task reads and what each data source yields, as kinds of examples: validation checks
+# any task against any source from these two tables (a plugin adds its task or source to them).
+LABELLED_TEXT = "labelled texts"
+LABELLED_IMAGES = "labelled images"
+LABELLED_AUDIO = "labelled audio clips"
+QA_RECORDS = "question, context and answer records"
+TASKS: dict[str, str] = {
+    "text-classification": LABELLED_TEXT,
+    "image-classification": LABELLED_IMAGES,
+    "audio-classification": LABELLED_AUDIO,
+    "question-answering": QA_RECORDS,
+}
+DATA_SOURCES: dict[str, frozenset[str]] = {
+    "text_folder": frozenset({LABELLED_TEXT}),
+    "csv": frozenset({LABELLED_TEXT}),
+    "jsonl": frozenset({LABELLED_TEXT, QA_RECORDS}),
+    "hf_disk": frozenset({LABELLED_TEXT}),
+    "synthetic": frozenset({LABELLED_TEXT}),
+    "image_folder": frozenset({LABELLED_IMAGES}),
+    "audio_folder": frozenset({LABELLED_AUDIO}),
+    "digits": frozenset({LABELLED_IMAGES}),
+    "synthetic_images": frozenset({LABELLED_IMAGES}),
+    "synthetic_audio": frozenset({LABELLED_AUDIO}),
+    "synthetic_qa": frozenset({QA_RECORDS}),
+}
+
+
 class ModelConfig(StrictModel):
-    task: Literal[
-        "text-classification", "image-classification", "audio-classification", "question-answering"
-    ] = Field(
+    task: Literal[tuple(TASKS)] = Field(  # type: ignore[valid-type]
         "text-classification",
         description="What the model predicts; selects the head, inputs and metric. image-classification: "
         "ViT, Swin, CLIP (vision tower + a linear head outside the compressed part), input `pixel_values`; "
@@ -114,19 +139,7 @@ def _known_encoding(name: str) -> str:
 
 
 class DataConfig(StrictModel):
-    source: Literal[
-        "text_folder",
-        "csv",
-        "jsonl",
-        "hf_disk",
-        "synthetic",
-        "image_folder",
-        "audio_folder",
-        "digits",
-        "synthetic_images",
-        "synthetic_audio",
-        "synthetic_qa",
-    ] = Field(
+    source: Literal[tuple(DATA_SOURCES)] = Field(  # type: ignore[valid-type]
         "text_folder",
         description="text_folder: one sub-directory per class of .txt files; csv/jsonl: a file with "
         "text and label columns; hf_disk: a `datasets.save_to_disk` directory; synthetic: a "
@@ -612,33 +625,24 @@ def _distillation_problems(data: dict[str, Any]) -> list[Any]:
     ]
 
 
-QA_SOURCES = ("jsonl", "synthetic_qa")
+QA_SOURCES = tuple(name for name, feeds in DATA_SOURCES.items() if QA_RECORDS in feeds)
 
 
 def _task_problems(data: dict[str, Any]) -> list[Any]:
-    """Question answering reads its own data and has a fixed two-logit head: say so at validation."""
+    """A source that cannot feed the task (from TASKS/DATA_SOURCES); question answering's fixed head."""
     task = _get(data.get("model"), "task") or ModelConfig.model_fields["task"].default
     source = _get(data.get("data"), "source") or DataConfig.model_fields["source"].default
-    tasks = get_args(ModelConfig.model_fields["task"].annotation)
-    sources = get_args(DataConfig.model_fields["source"].annotation)
-    if task not in tasks or source not in sources:  # pydantic reports the unknown value itself
+    if task not in TASKS or source not in DATA_SOURCES:  # pydantic reports the unknown value itself
         return []
     problems = []
-    if task == QUESTION_ANSWERING and source not in QA_SOURCES:
+    reads = TASKS[task]
+    if reads not in DATA_SOURCES[source]:
+        feeding = [name for name, feeds in DATA_SOURCES.items() if reads in feeds]
         problems.append(
             problem(
                 ("data", "source"),
-                f"model.task {QUESTION_ANSWERING!r} reads {' or '.join(map(repr, QA_SOURCES))} "
-                f"(question, context and answer records), got {source!r}",
-                source,
-            )
-        )
-    if source == "synthetic_qa" and task != QUESTION_ANSWERING:
-        problems.append(
-            problem(
-                ("data", "source"),
-                f"'synthetic_qa' is question-answering data; model.task is {task!r} "
-                f"(set model.task: {QUESTION_ANSWERING})",
+                f"model.task {task!r} reads {reads}; {source!r} gives "
+                f"{' or '.join(sorted(DATA_SOURCES[source]))} (sources for {task}: {', '.join(feeding)})",
                 source,
             )
         )
@@ -708,10 +712,12 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
 
 
 __all__ = [
+    "DATA_SOURCES",
     "DISTILLATION_FROM_BASELINE",
     "NNCF_IGNORED_KEYS",
     "QUANTIZATION",
     "RUN_ALGORITHMS",
+    "TASKS",
     "QA_SOURCES",
     "QUESTION_ANSWERING",
     "BaselineConfig",
