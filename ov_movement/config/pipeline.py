@@ -1,8 +1,8 @@
 """The pipeline configuration: model, data, training, export, convert, benchmark, report.
 
-Every section has defaults that reproduce the embedded default pipeline (packaged pretrained
-MiniLM, BBC News articles), so a file holding only an NNCF `compression` section is a complete
-pipeline. NNCF's own top-level keys are accepted too (see `NNCF_IGNORED_KEYS`), so an NNCF config
+Every section has defaults (the packaged pretrained MiniLM and BBC News articles, with each
+section's own settings: seq 128, all articles, no baseline; not bert.json's, README "Concepts"), so
+a file holding only an NNCF `compression` section is a complete pipeline. NNCF's own top-level keys are accepted too (see `NNCF_IGNORED_KEYS`), so an NNCF config
 file is a pipeline as it stands. Paths may be local paths (relative to the config file) or `package:<module>/<subpath>`,
 resolved inside an installed Python package (how the default model and data ship).
 """
