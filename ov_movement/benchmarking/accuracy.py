@@ -84,7 +84,7 @@ def score(logits: np.ndarray, labels: np.ndarray, task: Any = None) -> tuple[np.
     """Per-example predictions and the task's metrics (`accuracy` among them) from a model's logits:
     the task's own `predictions` and `metrics`, the functions the torch evaluation uses
     (ov_movement.metrics); None: arg-max class and `classification_metrics`."""
-    predict_with = getattr(task, "predictions", None) or class_predictions
+    predict_with = task.predictions if task is not None else class_predictions
     metrics_with = task.metrics if task is not None else classification_metrics
     return predict_with(logits), metrics_with(logits, labels)
 

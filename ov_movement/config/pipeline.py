@@ -638,11 +638,12 @@ def _task_problems(data: dict[str, Any]) -> list[Any]:
     reads = TASKS[task]
     if reads not in DATA_SOURCES[source]:
         feeding = [name for name, feeds in DATA_SOURCES.items() if reads in feeds]
+        fed = [name for name, kind in TASKS.items() if kind in DATA_SOURCES[source]]
         problems.append(
             problem(
                 ("data", "source"),
-                f"model.task {task!r} reads {reads}; {source!r} gives "
-                f"{' or '.join(sorted(DATA_SOURCES[source]))} (sources for {task}: {', '.join(feeding)})",
+                f"model.task {task!r} reads {' or '.join(map(repr, feeding))} ({reads}), got {source!r}"
+                + (f"; {source!r} is {' or '.join(fed)} data (or set model.task: {fed[0]})" if fed else ""),
                 source,
             )
         )

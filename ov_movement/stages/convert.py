@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ov_movement.errors import StageError
+from ov_movement.metrics import class_predictions
 from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
 from ov_movement.stages.export import QAT_ONNX, QAT_REFERENCE
@@ -239,7 +240,7 @@ def _qat_agreement(compiled, reference_path: Path, model, task) -> dict[str, Any
             chunk = fit_inputs(chunk, names, batch, reference[names[0]].shape[1])
         outputs.append(ir.infer(compiled, chunk)["logits"][:size])
     predicted = np.concatenate(outputs)
-    predict = getattr(task, "predictions", lambda x: x.argmax(axis=-1))  # QA: start/end positions
+    predict = task.predictions if task is not None else class_predictions  # QA: start/end positions
     torch_pred, ir_pred = predict(logits), predict(predicted)
     agree = np.all(torch_pred == ir_pred, axis=tuple(range(1, torch_pred.ndim)))
     return {

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 def run(ctx: StageContext) -> StageResult:
-    from ov_movement.data import load_eval_arrays
+    from ov_movement.model_inputs import load_eval_arrays
     from ov_movement.training.checkpoint import load_sparse_model
 
     cfg = ctx.config.export

@@ -165,7 +165,7 @@ def run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any] = ()) -> S
 def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> StageResult:
     import torch
 
-    from ov_movement.data import prepare_data
+    from ov_movement.model_inputs import prepare_data
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
     from ov_movement.training import stats
     from ov_movement.training.checkpoint import (

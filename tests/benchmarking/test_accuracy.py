@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from ov_movement.benchmarking.accuracy import evaluate_models, predict

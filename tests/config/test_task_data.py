@@ -51,3 +51,11 @@ def test_review_cases(task, source):
 def test_registration_lists_every_task_and_source():
     assert set(TASKS) == set(FEEDS)
     assert set(DATA_SOURCES) == set().union(*FEEDS.values())
+
+
+def test_the_declarations_validation_reads_are_the_registries():
+    from ov_movement.data.sources import SOURCES
+    from ov_movement.tasks import TASKS as TASK_REGISTRY
+
+    assert {name: source.feeds for name, source in SOURCES.items()} == DATA_SOURCES
+    assert {name: task.reads for name, task in TASK_REGISTRY.items()} == TASKS
