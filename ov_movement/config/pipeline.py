@@ -13,7 +13,7 @@ import codecs
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, create_model, field_validator
 
 from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD
 from ov_movement.config.base import (
@@ -712,13 +712,61 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
     return compression, "compression"
 
 
+# ---------------------------------------------------------------------------------------------
+# Plugins: tasks, data sources and stage sections registered at load time (ov_movement.plugins)
+# extend the model that validation, the JSON Schema and the reference use.
+
+_BUILTIN = (tuple(TASKS), tuple(DATA_SOURCES))
+PLUGIN_SECTIONS: dict[str, type[StrictModel]] = {}
+_current_model: type[PipelineConfig] = PipelineConfig
+
+
+def pipeline_model() -> type[PipelineConfig]:
+    """The pipeline model in use: PipelineConfig, or its extension by the installed plugins."""
+    return _current_model
+
+
+def rebuild_pipeline_model() -> type[PipelineConfig]:
+    """Rebuild the model from TASKS, DATA_SOURCES and PLUGIN_SECTIONS (after a plugin registered)."""
+    global _current_model
+    if (tuple(TASKS), tuple(DATA_SOURCES)) == _BUILTIN and not PLUGIN_SECTIONS:
+        _current_model = PipelineConfig
+        return _current_model
+
+    def like(model: type[StrictModel], name: str, annotation: Any) -> Any:
+        field = model.model_fields[name]
+        return (annotation, Field(field.default, description=field.description))
+
+    model_section = create_model(
+        "ModelConfig", __base__=ModelConfig, task=like(ModelConfig, "task", Literal[tuple(TASKS)])
+    )
+    data_section = create_model(
+        "DataConfig", __base__=DataConfig, source=like(DataConfig, "source", Literal[tuple(DATA_SOURCES)])
+    )
+    sections: dict[str, Any] = {
+        "model": (model_section, Field(default_factory=model_section, description=_description("model"))),
+        "data": (data_section, Field(default_factory=data_section, description=_description("data"))),
+    }
+    for name, section in PLUGIN_SECTIONS.items():
+        sections[name] = (section, Field(default_factory=section, description=section.__doc__ or name))
+    _current_model = create_model("PipelineConfig", __base__=PipelineConfig, **sections)
+    return _current_model
+
+
+def _description(name: str) -> str | None:
+    return PipelineConfig.model_fields[name].description
+
+
 __all__ = [
     "DATA_SOURCES",
     "DISTILLATION_FROM_BASELINE",
     "NNCF_IGNORED_KEYS",
+    "PLUGIN_SECTIONS",
     "QUANTIZATION",
     "RUN_ALGORITHMS",
     "TASKS",
+    "pipeline_model",
+    "rebuild_pipeline_model",
     "QA_SOURCES",
     "QUESTION_ANSWERING",
     "BaselineConfig",

@@ -32,6 +32,7 @@ from ov_movement.config.pipeline import (
     PipelineConfig,
     ReportConfig,
     TrainingConfig,
+    pipeline_model,
 )
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -86,7 +87,7 @@ NNCF_DIFFERENCES: dict[str, tuple[str, str]] = {
 
 def schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, for schemas/."""
-    pipeline = PipelineConfig.model_json_schema(by_alias=True)
+    pipeline = pipeline_model().model_json_schema(by_alias=True)
     compression = TypeAdapter(CompressionSection).json_schema(by_alias=True)
     compression = {
         "title": "NNCF compression section (movement_sparsity)",
