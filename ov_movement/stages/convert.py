@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# The IRs this stage writes (readers import these names).
+DENSE_XML = "dense.xml"
+PRUNED_XML = "pruned.xml"
+
 def run(ctx: StageContext) -> StageResult:
     from ov_movement.models import get_task
 
@@ -114,9 +118,9 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     if structure and pruned_source != onnx_path:
         ov_only = _openvino_only_removal(onnx_path, cfg, structure, reference_names)
 
-    ir.save_ir(dense, out_dir / "dense.xml", compress_to_fp16=cfg.compress_to_fp16)
+    ir.save_ir(dense, out_dir / DENSE_XML, compress_to_fp16=cfg.compress_to_fp16)
     pause_point("convert", "dense-ir")
-    ir.save_ir(pruned, out_dir / "pruned.xml", compress_to_fp16=cfg.compress_to_fp16)
+    ir.save_ir(pruned, out_dir / PRUNED_XML, compress_to_fp16=cfg.compress_to_fp16)
     if cfg.compress_to_fp16:  # the saved IRs now differ from the checked ones: check them again
         saved = [ir.compile_f32(out_dir / f"{n}.xml") for n in ("dense", "pruned")]
         feed, label = feeds[0]
@@ -124,8 +128,8 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
             ir.infer(saved[0], feed), ir.infer(saved[1], feed), "pruned.xml (fp16)", "dense.xml (fp16)", label
         )
 
-    dense_sum = stats.ir_summary(dense, out_dir / "dense.xml")
-    pruned_sum = stats.ir_summary(pruned, out_dir / "pruned.xml")
+    dense_sum = stats.ir_summary(dense, out_dir / DENSE_XML)
+    pruned_sum = stats.ir_summary(pruned, out_dir / PRUNED_XML)
     result = {
         "dense": dense_sum | {"source": onnx_path.name, "inputs": ir.input_partial_shapes(dense)},
         "pruned": pruned_sum | {"source": pruned_source.name, "inputs": ir.input_partial_shapes(pruned)},
