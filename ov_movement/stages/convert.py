@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DENSE_XML = "dense.xml"
 PRUNED_XML = "pruned.xml"
 
+
 def run(ctx: StageContext) -> StageResult:
     from ov_movement.models import get_task
 

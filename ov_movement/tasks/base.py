@@ -107,17 +107,32 @@ class Task:
         """Examples -> one feature dict per example (input names and `label`)."""
         raise NotImplementedError(f"{type(self).__name__}.encode")
 
+    def read_splits(
+        self, config: PipelineConfig, config_dir: Path
+    ) -> tuple[Sequence[Any], Sequence[Any], list[str]]:
+        """The train and eval examples of kind `reads` from the configured source, and the label names."""
+        raw = read_examples(config.data, config_dir, self.reads)
+        return raw.train, raw.eval, raw.label_names
+
+    def split_examples(
+        self, config: PipelineConfig, config_dir: Path, split: Split, limit: int | None
+    ) -> Sequence[Any]:
+        """The first `limit` examples (all: None) of one split."""
+        train, evaluation, _ = self.read_splits(config, config_dir)
+        examples = evaluation if split == "eval" else train
+        return examples if limit is None else examples[: max(int(limit), 0)]
+
     def prepare_data(
         self, config: PipelineConfig, config_dir: Path, processor: Any, input_names: Sequence[str]
     ) -> DataBundle:
         """Examples read, split and encoded for training and per-epoch evaluation."""
-        raw = read_examples(config.data, config_dir, self.reads)
+        train, evaluation, label_names = self.read_splits(config, config_dir)
         length = config.data.max_seq_length
         pad_id = getattr(processor, "pad_token_id", None)
         return DataBundle(
-            train=self.encode(processor, raw.train, input_names, length),
-            eval=self.encode(processor, raw.eval, input_names, length),
-            label_names=raw.label_names,
+            train=self.encode(processor, train, input_names, length),
+            eval=self.encode(processor, evaluation, input_names, length),
+            label_names=label_names,
             input_names=tuple(input_names),
             pad_id=int(pad_id) if pad_id is not None else 0,
         )
@@ -133,9 +148,7 @@ class Task:
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """A split as arrays by input name (int64 [N, max_seq_length] token ids, or the float arrays
         of images/audio) and its labels, every example padded to data.max_seq_length."""
-        raw = read_examples(config.data, config_dir, self.reads)
-        examples = raw.eval if split == "eval" else raw.train
-        examples = examples if limit is None else examples[: max(int(limit), 0)]
+        examples = self.split_examples(config, config_dir, split, limit)
         length = config.data.max_seq_length
         encoded = self.encode(processor, examples, input_names, length, pad_to_max=True)
         arrays = {

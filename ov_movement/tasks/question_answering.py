@@ -82,17 +82,24 @@ class QuestionAnsweringTask(TextClassificationTask):
     def predictions(self, logits: np.ndarray) -> np.ndarray:
         return span_predictions(logits)
 
+    def read_splits(
+        self, config: PipelineConfig, config_dir: Path
+    ) -> tuple[Sequence[QAExample], Sequence[QAExample], list[str]]:
+        """Question, context and answer records; the labels are the answer's start and end."""
+        train, evaluation = read_examples(config.data, config_dir, self.reads)
+        return train, evaluation, list(LABEL_NAMES)
+
     def prepare_data(
         self, config: PipelineConfig, config_dir: Path, processor: Any, input_names: Sequence[str]
     ) -> DataBundle:
         """Labels are [start, end] token positions."""
-        train, evaluation = read_examples(config.data, config_dir, self.reads)
+        train, evaluation, label_names = self.read_splits(config, config_dir)
         length = config.data.max_seq_length
         pad_id = getattr(processor, "pad_token_id", None)
         return DataBundle(
             train=encode_qa(processor, train, input_names, length, loc="data (train)"),
             eval=encode_qa(processor, evaluation, input_names, length, loc="data (eval)"),
-            label_names=list(LABEL_NAMES),
+            label_names=label_names,
             input_names=tuple(input_names),
             pad_id=int(pad_id) if pad_id is not None else 0,
         )
@@ -107,10 +114,7 @@ class QuestionAnsweringTask(TextClassificationTask):
         limit: int | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """int64 inputs [N, max_seq_length], labels [N, 2] (answer start and end)."""
-        train, evaluation = read_examples(config.data, config_dir, self.reads)
-        examples = evaluation if split == "eval" else train
-        if limit is not None:
-            examples = examples[: max(int(limit), 0)]
+        examples = self.split_examples(config, config_dir, split, limit)
         length = config.data.max_seq_length
         encoded = encode_qa(processor, examples, input_names, length, loc=f"data ({split})")
         arrays = {
