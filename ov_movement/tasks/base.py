@@ -103,8 +103,10 @@ class Task:
         max_length: int,
         *,
         pad_to_max: bool = False,
+        split: str = "eval",
     ) -> EncodedSplit:
-        """Examples -> one feature dict per example (input names and `label`)."""
+        """Examples -> one feature dict per example (input names and `label`); `split` names the
+        examples in messages."""
         raise NotImplementedError(f"{type(self).__name__}.encode")
 
     def read_splits(
@@ -130,8 +132,8 @@ class Task:
         length = config.data.max_seq_length
         pad_id = getattr(processor, "pad_token_id", None)
         return DataBundle(
-            train=self.encode(processor, train, input_names, length),
-            eval=self.encode(processor, evaluation, input_names, length),
+            train=self.encode(processor, train, input_names, length, split="train"),
+            eval=self.encode(processor, evaluation, input_names, length, split="eval"),
             label_names=label_names,
             input_names=tuple(input_names),
             pad_id=int(pad_id) if pad_id is not None else 0,
@@ -150,7 +152,7 @@ class Task:
         of images/audio) and its labels, every example padded to data.max_seq_length."""
         examples = self.split_examples(config, config_dir, split, limit)
         length = config.data.max_seq_length
-        encoded = self.encode(processor, examples, input_names, length, pad_to_max=True)
+        encoded = self.encode(processor, examples, input_names, length, pad_to_max=True, split=split)
         arrays = {
             name: (
                 np.stack([f[name] for f in encoded.features]).astype(np.float32)
@@ -161,7 +163,8 @@ class Task:
             )
             for name in input_names
         }
-        return arrays, encoded.labels.reshape(len(encoded))
+        labels = encoded.labels  # [N], or [N, 2] for answer spans
+        return arrays, labels.reshape((len(encoded), *labels.shape[1:]))
 
 
 __all__ = ["Split", "Task", "quiet_transformers"]

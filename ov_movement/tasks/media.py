@@ -240,6 +240,7 @@ class ArrayClassificationTask(Task):
         max_length: int,
         *,
         pad_to_max: bool = False,
+        split: str = "eval",
     ) -> EncodedSplit:
         """The processor turns the examples' arrays into fixed-size float inputs: nothing to pad."""
         if not examples:

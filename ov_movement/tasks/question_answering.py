@@ -36,12 +36,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ov_movement.config.pipeline import QA_RECORDS
-from ov_movement.data.examples import DataBundle, EncodedSplit
+from ov_movement.data.examples import EncodedSplit
 from ov_movement.data.qa import LABEL_NAMES, QAExample
 from ov_movement.data.sources import read_examples
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
 from ov_movement.metrics import span_metrics, span_predictions
-from ov_movement.tasks.base import Split
 from ov_movement.tasks.text_classification import TextClassificationTask
 
 if TYPE_CHECKING:
@@ -89,42 +88,18 @@ class QuestionAnsweringTask(TextClassificationTask):
         train, evaluation = read_examples(config.data, config_dir, self.reads)
         return train, evaluation, list(LABEL_NAMES)
 
-    def prepare_data(
-        self, config: PipelineConfig, config_dir: Path, processor: Any, input_names: Sequence[str]
-    ) -> DataBundle:
-        """Labels are [start, end] token positions."""
-        train, evaluation, label_names = self.read_splits(config, config_dir)
-        length = config.data.max_seq_length
-        pad_id = getattr(processor, "pad_token_id", None)
-        return DataBundle(
-            train=encode_qa(processor, train, input_names, length, loc="data (train)"),
-            eval=encode_qa(processor, evaluation, input_names, length, loc="data (eval)"),
-            label_names=label_names,
-            input_names=tuple(input_names),
-            pad_id=int(pad_id) if pad_id is not None else 0,
-        )
-
-    def split_arrays(
+    def encode(
         self,
-        config: PipelineConfig,
-        config_dir: Path,
         processor: Any,
+        examples: Sequence[QAExample],
         input_names: Sequence[str],
-        split: Split = "eval",
-        limit: int | None = None,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """int64 inputs [N, max_seq_length], labels [N, 2] (answer start and end)."""
-        examples = self.split_examples(config, config_dir, split, limit)
-        length = config.data.max_seq_length
-        encoded = encode_qa(processor, examples, input_names, length, loc=f"data ({split})")
-        arrays = {
-            name: np.asarray([f[name] for f in encoded.features], dtype=np.int64).reshape(
-                len(encoded), length
-            )
-            for name in input_names
-        }
-        labels = np.asarray([f["label"] for f in encoded.features], dtype=np.int64).reshape(len(encoded), 2)
-        return arrays, labels
+        max_length: int,
+        *,
+        pad_to_max: bool = False,
+        split: str = "eval",
+    ) -> EncodedSplit:
+        """Labels are [start, end] token positions; always padded to max_length (one eval length)."""
+        return encode_qa(processor, examples, input_names, max_length, loc=f"data ({split})")
 
 
 class _Mapping:

@@ -87,6 +87,7 @@ class TextClassificationTask(Task):
         max_length: int,
         *,
         pad_to_max: bool = False,
+        split: str = "eval",
     ) -> EncodedSplit:
         """Tokenise texts (or text pairs), truncating to max_length; padding is left to batching
         unless pad_to_max. Segment ids and attention mask are filled in when the tokenizer makes none."""

@@ -23,9 +23,10 @@ class LowercaseTextClassification(TextClassificationTask):
         max_length: int,
         *,
         pad_to_max: bool = False,
+        split: str = "eval",
     ) -> EncodedSplit:
         lowered = [
             replace(e, text=e.text.lower(), text_pair=e.text_pair.lower() if e.text_pair else None)
             for e in examples
         ]
-        return super().encode(processor, lowered, input_names, max_length, pad_to_max=pad_to_max)
+        return super().encode(processor, lowered, input_names, max_length, pad_to_max=pad_to_max, split=split)
