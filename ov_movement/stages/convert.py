@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ov_movement.benchmarking.variants import DENSE, PRUNED, PRUNED_QAT, VARIANTS
 from ov_movement.errors import StageError
 from ov_movement.metrics import class_predictions
 from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
-from ov_movement.stages.export import QAT_ONNX, QAT_REFERENCE
+from ov_movement.stages.export import ONNX_FILE, QAT_ONNX, QAT_REFERENCE
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import ConvertConfig
@@ -36,9 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# The IRs this stage writes (readers import these names).
-DENSE_XML = "dense.xml"
-PRUNED_XML = "pruned.xml"
+# The IRs this stage writes: their names are the variants table's (benchmark and report read it).
+DENSE_XML = VARIANTS[DENSE].file
+PRUNED_XML = VARIANTS[PRUNED].file
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -57,7 +58,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     from ov_movement.deploy.verify import compare_outputs, fit_inputs
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = export_dir / "model.onnx"
+    onnx_path = export_dir / ONNX_FILE
     shrunk_path = export_dir / "model_shrunk.onnx"
     pruned_source = shrunk_path if shrunk_path.exists() else onnx_path
     with np.load(export_dir / "samples.npz") as npz:
@@ -84,7 +85,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     log.info("dense IR: convert_model(%s)", onnx_path.name)
     dense = ir.convert_dense(onnx_path)
     dense_compiled = ir.compile_f32(dense)
-    check(onnx_outputs(onnx_path, samples), ir.infer(dense_compiled, samples), "dense IR", "model.onnx")
+    check(onnx_outputs(onnx_path, samples), ir.infer(dense_compiled, samples), "dense IR", ONNX_FILE)
 
     log.info(
         "pruned IR: pruning transformation on %s (static %dx%d)",
@@ -181,7 +182,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     return StageResult(metrics=metrics, summary=summary)
 
 
-QAT_XML = "pruned_qat.xml"
+QAT_XML = VARIANTS[PRUNED_QAT].file
 # The INT8 IR must predict what the quantization-aware torch model predicts on the eval split.
 QAT_MIN_AGREEMENT = 0.99
 
