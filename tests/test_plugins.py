@@ -170,3 +170,4 @@ def test_a_tiny_pipeline_runs_through_the_plugin_task_source_and_stage(site, pip
     assert any(line.split()[:2] == ["ir_ops", "cached"] for line in status.stdout.splitlines()), status.stdout
     report = cli(site, "report", str(pipeline), "--workdir", str(workdir))
     assert report.returncode == 0, report.stderr
+    assert any(line.startswith("ir_ops: ") and "operations" in line for line in report.stdout.splitlines())

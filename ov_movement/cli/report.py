@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ov_movement.stages import STAGES
+from ov_movement.stages import STAGE_ORDER, STAGES
 
 if TYPE_CHECKING:
     from ov_movement.config.load import LoadedPipeline
@@ -54,6 +54,8 @@ def main(args: argparse.Namespace) -> int:
     from ov_movement.reporting import tables
     from ov_movement.reporting.collect import collect
     from ov_movement.reporting.markdown import headline
+    from ov_movement.reporting.sources import read_json
+    from ov_movement.runner.store import MANIFEST
 
     loaded = load_pipeline(args.file)
     root = view_dir(loaded, args.workdir)
@@ -87,6 +89,11 @@ def main(args: argparse.Namespace) -> int:
         for row in table.rows:
             rich_table.add_row(*(Text(cell) for cell in row))
         console.print(rich_table)
+    for stage in stage_names():  # stages the tables do not cover (plugins'): their own summary line
+        if stage not in STAGE_ORDER and stage in stage_dirs:
+            manifest = read_json(stage_dirs[stage] / MANIFEST)
+            summary = manifest.get("summary", "") if isinstance(manifest, dict) else ""
+            console.print(Text(f"{stage}: {summary or 'done'} ({stage_dirs[stage]})"))
     if data.missing:
         console.print(Text("not available yet: " + ", ".join(data.missing), style="yellow"))
     report_md = root / "report" / "report.md"
