@@ -55,7 +55,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     from ov_movement.deploy import ir, stats
     from ov_movement.deploy.onnx_export import onnx_outputs
     from ov_movement.deploy.structure import ModelStructure
-    from ov_movement.deploy.verify import compare_outputs, fit_inputs
+    from ov_movement.deploy.verify import compare_outputs
 
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = export_dir / ONNX_FILE
@@ -99,17 +99,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     except RuntimeError as exc:  # e.g. zero-sized tensors left by a fully masked block
         first = str(exc).strip().splitlines()[0][:300]
         raise StageError(f"the pruned IR does not compile on CPU: {first}{_hint(pruned_source)}") from exc
-    pruned_static = all(inp.get_partial_shape().is_static for inp in pruned.inputs)
-    feeds = [(samples, where)]
-    if pruned_static:
-        shape = pruned.inputs[0].get_partial_shape().to_shape()
-        feeds = [(fit_inputs(samples, names, shape[0], shape[1]), f"static {shape[0]}x{shape[1]}")]
-    else:  # a second shape proves the dynamic axes survived the static-shape pass
-        first = samples[names[0]]
-        # Audio (float [N, T]): half the clip (16 samples is below Wav2Vec2's receptive field).
-        seq = max(1, first.shape[1] // 2) if first.dtype.kind == "f" else min(16, first.shape[1])
-        label = "batch 1" if first.ndim != 2 else f"batch 1, seq {seq}"
-        feeds.append((fit_inputs(samples, names, 1, seq), label))
+    feeds = _verification_feeds(pruned, samples, where)
     for feed, label in feeds:
         check(ir.infer(dense_compiled, feed), ir.infer(pruned_compiled, feed), "pruned IR", "dense IR", label)
 
@@ -124,10 +114,14 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     pause_point("convert", "dense-ir")
     ir.save_ir(pruned, out_dir / PRUNED_XML, compress_to_fp16=cfg.compress_to_fp16)
     if cfg.compress_to_fp16:  # the saved IRs now differ from the checked ones: check them again
-        saved = [ir.compile_f32(out_dir / f"{n}.xml") for n in ("dense", "pruned")]
+        saved = [ir.compile_f32(out_dir / name) for name in (DENSE_XML, PRUNED_XML)]
         feed, label = feeds[0]
         check(
-            ir.infer(saved[0], feed), ir.infer(saved[1], feed), "pruned.xml (fp16)", "dense.xml (fp16)", label
+            ir.infer(saved[0], feed),
+            ir.infer(saved[1], feed),
+            f"{PRUNED_XML} (fp16)",
+            f"{DENSE_XML} (fp16)",
+            label,
         )
 
     dense_sum = stats.ir_summary(dense, out_dir / DENSE_XML)
@@ -154,16 +148,37 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
         result["pruned_qat"] = _build_qat(export_dir, out_dir, cfg, structure, reference_names, task)
     (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
+    return _stage_result(result, reports)
+
+
+def _verification_feeds(pruned: Any, samples: dict[str, np.ndarray], where: str) -> list[tuple[Any, str]]:
+    """The inputs the pruned IR is checked on: the samples fitted to a static IR's shape, or the
+    samples and a second shape (batch 1, a shorter sequence) proving the dynamic axes survived."""
+    from ov_movement.deploy.verify import fit_inputs
+
+    names = list(samples)
+    if all(inp.get_partial_shape().is_static for inp in pruned.inputs):
+        shape = pruned.inputs[0].get_partial_shape().to_shape()
+        return [(fit_inputs(samples, names, shape[0], shape[1]), f"static {shape[0]}x{shape[1]}")]
+    first = samples[names[0]]
+    # Audio (float [N, T]): half the clip (16 samples is below Wav2Vec2's receptive field).
+    seq = max(1, first.shape[1] // 2) if first.dtype.kind == "f" else min(16, first.shape[1])
+    label = "batch 1" if first.ndim != 2 else f"batch 1, seq {seq}"
+    return [(samples, where), (fit_inputs(samples, names, 1, seq), label)]
+
+
+def _stage_result(result: dict[str, Any], reports: list) -> StageResult:
+    """The stage's metrics and summary line from stats.json's content."""
     metrics = {
-        "dense_bin_bytes": dense_sum["bin_bytes"],
-        "pruned_bin_bytes": pruned_sum["bin_bytes"],
+        "dense_bin_bytes": result["dense"]["bin_bytes"],
+        "pruned_bin_bytes": result["pruned"]["bin_bytes"],
         "flop_bound_speedup": result["flop_bound_speedup"],
         "removal_efficiency": result["removal_efficiency"],
         "removal_efficiency_openvino_only": result["removal_efficiency_openvino_only"],
         "max_abs_diff": max(r.max_abs_diff or 0.0 for r in reports),
     }
     summary = (
-        f".bin {dense_sum['bin_bytes'] / 1e6:.2f} MB -> {pruned_sum['bin_bytes'] / 1e6:.2f} MB, "
+        f".bin {result['dense']['bin_bytes'] / 1e6:.2f} MB -> {result['pruned']['bin_bytes'] / 1e6:.2f} MB, "
         f"linear FLOPs x{result['flop_bound_speedup']:.2f} fewer"
     )
     if "pruned_qat" in result:
