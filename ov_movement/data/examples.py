@@ -1,4 +1,4 @@
-"""Labelled examples from the `data` config section, tokenised for the model.
+"""Labelled examples from the `data` config section (text sources; images and audio: data.media).
 
 Sources: `text_folder` (one sub-directory of .txt files per class), `csv`, `jsonl` (text and label
 columns), `hf_disk` (a `datasets.save_to_disk` directory; `datasets` imported only then) and
@@ -20,8 +20,8 @@ column, a dangling symbolic link or an unreadable file in a class folder are err
 file (and line). Messages quote a file's content (e.g. a CSV header) only when the file is
 readable by everyone, so an error never shows part of a protected file.
 
-`load_eval_arrays` is the contract the export/convert/benchmark stages use: the eval split as
-int64 arrays padded to `data.max_seq_length`, keyed by the model's input names.
+Encoding for the model is the task's (ov_movement.tasks); `model_inputs.load_eval_arrays` is the
+contract the export/convert/benchmark stages use.
 """
 
 from __future__ import annotations
