@@ -2,7 +2,7 @@
 
     python benchmarks/runner_overhead.py [CONFIG] [--workdir DIR] [--fabricate-mb 400 | --real]
 
-Issue 3 asks that a second `run` of an unchanged pipeline execute nothing and finish in under 3 s
+The target: a second `run` of an unchanged pipeline executes nothing and finishes in under 3 s
 with several hundred MB of outputs in the cache. Two ways to fill the cache first:
   --fabricate-mb N (default 400): commit N MB of random outputs for each stage's current
       fingerprint through the runner's own store (no ML, seconds; the real registry's

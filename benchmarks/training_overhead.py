@@ -13,7 +13,7 @@ alternately (plain, movement, plain, movement, ...) so machine drift hits both a
 Both run the same number of optimizer steps (baseline epochs = warmup_end_epoch) with the same
 batches, optimiser, learning rate and threads. Time per step is what the stages record (training
 steps only, without evaluation or start-up); peak memory is the process's peak resident set size
-(ru_maxrss from wait4), so it includes the libraries each side imports. The issue's target is a
+(ru_maxrss from wait4), so it includes the libraries each side imports. The target is a
 time-per-step ratio <= 1.6.
 
 Noise: when the per-pair time ratios, or one side's per-pair times, spread wider than

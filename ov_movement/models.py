@@ -1,10 +1,8 @@
 """Building a Hugging Face model and its pre-processor from the `model` config section.
 
 Everything task-specific (which Auto class builds the head, which inputs the model takes, how
-examples become tensors, which metric is reported) sits behind the small `Task` protocol, so that
-image classification (ViT, Swin) and audio classification (Wav2Vec2) add one class each and
-reuse the stages unchanged: `text-classification` here, `image-classification` and
-`audio-classification` in `ov_movement.media`, `question-answering` in `ov_movement.qa`.
+examples become tensors, which metric is reported) sits behind the `Task` base class, one module per
+task in `ov_movement.tasks`; this module builds what a task describes.
 
 Every Hugging Face loader call of the package is in this module (`_hf_config`, `_load_processor`
 via the tasks' `load_processor`, `build_model`), so two rules hold everywhere:
@@ -25,172 +23,22 @@ that importing this module stays cheap.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ov_movement.config.paths import resolve_path  # re-exported: where stages look for it
 from ov_movement.config.pipeline import DEFAULT_MODEL, ModelConfig
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
+from ov_movement.metrics import classification_metrics  # noqa: F401 (re-exported)
+from ov_movement.tasks import TASKS, Task, TextClassificationTask, get_task, quiet_transformers
 
 if TYPE_CHECKING:
-    import numpy as np
-    import torch
+    pass
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' info/warning chatter (e.g. 'newly initialized classifier') and its
-    progress bars (transformers 5 draws 'Loading weights' on stderr) for a block."""
-    from transformers.utils import logging as hf_logging
-
-    previous = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(previous)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
-class Task(Protocol):
-    """What a task contributes: head, processor, model inputs, encoding, batching, metrics."""
-
-    name: str
-
-    def auto_model_class(self) -> Any: ...
-
-    def load_processor(self, path: Path, *, trust_remote_code: bool = False) -> Any: ...
-
-    def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]: ...
-
-    def nncf_input_info(
-        self, input_names: Sequence[str], seq_length: int, processor: Any = None
-    ) -> list[dict[str, Any]]: ...
-
-    def collate(
-        self, features: Sequence[Mapping[str, Any]], input_names: Sequence[str], pad_id: int
-    ) -> dict[str, torch.Tensor]: ...
-
-    def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]: ...
-
-    # Optional: `processor_needs_model_config = True` -> load_processor(path, hf_config) (image size);
-    # `uses_tokenizer = False` -> an inline config has no default tokenizer; `prepare_model(model)`
-    # after building (e.g. freeze Wav2Vec2's feature encoder); `prepare_data(...)` and
-    # `load_eval_arrays(...)` -> the task reads and encodes its own data (data.prepare_data,
-    # data.load_eval_arrays); `predictions(logits)` -> per-example predictions for the IR accuracy
-    # (benchmarking.accuracy; default: arg-max class).
-
-
-class TextClassificationTask:
-    """Sequence classification of text (or text pairs) with a tokenizer."""
-
-    name = "text-classification"
-    # The order of NNCF's input_info (and of ONNX inputs downstream): ids, mask, segment ids.
-    _INPUT_ORDER = ("input_ids", "attention_mask", "token_type_ids")
-
-    def auto_model_class(self) -> Any:
-        from transformers import AutoModelForSequenceClassification
-
-        return AutoModelForSequenceClassification
-
-    def load_processor(self, path: Path, *, trust_remote_code: bool = False) -> Any:
-        from transformers import AutoTokenizer
-
-        with quiet_transformers():
-            return AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
-
-    def input_names(self, model_class: type, processor: Any) -> tuple[str, ...]:
-        """The inputs the processor produces that the model takes, plus `token_type_ids` whenever the
-        model takes them (zeros where the tokenizer makes none: what the model would use itself).
-
-        Always passing segment ids keeps the embeddings off their no-segment path, which on
-        transformers 5 (BERT family) is a `torch.gather` of a buffer by `position_ids`: NNCF 2.19's
-        structured-mask grouping asserts on that op (one input mask expected)."""
-        accepted = set(inspect.signature(model_class.forward).parameters)
-        produced = set(getattr(processor, "model_input_names", self._INPUT_ORDER)) | {"token_type_ids"}
-        names = [n for n in self._INPUT_ORDER if n in accepted and n in produced]
-        if "input_ids" not in names:
-            raise StageError(f"{model_class.__name__} does not take `input_ids`: not a text model")
-        return tuple(names)
-
-    def nncf_input_info(
-        self, input_names: Sequence[str], seq_length: int, processor: Any = None
-    ) -> list[dict[str, Any]]:
-        # Segment ids of zeros are valid for every vocabulary (type_vocab_size may be 1).
-        return [
-            {
-                "sample_size": [1, int(seq_length)],
-                "type": "long",
-                "keyword": name,
-                "filler": "zeros" if name == "token_type_ids" else "ones",
-            }
-            for name in input_names
-        ]
-
-    def collate(
-        self, features: Sequence[Mapping[str, Any]], input_names: Sequence[str], pad_id: int
-    ) -> dict[str, torch.Tensor]:
-        import torch
-
-        length = max(len(f["input_ids"]) for f in features)
-        batch: dict[str, torch.Tensor] = {}
-        for name in input_names:
-            fill = pad_id if name == "input_ids" else 0
-            rows = [list(f[name]) + [fill] * (length - len(f[name])) for f in features]
-            batch[name] = torch.tensor(rows, dtype=torch.long)
-        batch["labels"] = torch.tensor([int(f["label"]) for f in features], dtype=torch.long)
-        return batch
-
-    def metrics(self, logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-        return classification_metrics(logits, labels)
-
-
-def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Accuracy always; F1 of the positive class when the task is binary."""
-    import numpy as np
-
-    predictions = np.asarray(logits).argmax(axis=-1)
-    labels = np.asarray(labels)
-    result = {"accuracy": float((predictions == labels).mean()) if len(labels) else 0.0}
-    if np.asarray(logits).shape[-1] == 2:
-        tp = float(((predictions == 1) & (labels == 1)).sum())
-        fp = float(((predictions == 1) & (labels == 0)).sum())
-        fn = float(((predictions == 0) & (labels == 1)).sum())
-        result["f1"] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    return result
-
-
-def _tasks() -> dict[str, Task]:
-    from ov_movement.media import AudioClassificationTask, ImageClassificationTask
-    from ov_movement.qa import QuestionAnsweringTask
-
-    return {
-        "text-classification": TextClassificationTask(),
-        "image-classification": ImageClassificationTask(),
-        "audio-classification": AudioClassificationTask(),
-        "question-answering": QuestionAnsweringTask(),
-    }
-
-
-TASKS: dict[str, Task] = _tasks()
-
-
-def get_task(name: str) -> Task:
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ConfigError(
-            [ConfigIssue("model.task", f"unsupported task {name!r}; known: {sorted(TASKS)}")]
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -208,9 +56,7 @@ def model_source(config: ModelConfig, config_dir: Path) -> ModelSource:
             raise ConfigError(
                 [ConfigIssue("model.config", "an inline config needs `model_type` (e.g. 'bert')")]
             )
-        processor = config.tokenizer or (
-            DEFAULT_MODEL if getattr(get_task(config.task), "uses_tokenizer", True) else None
-        )
+        processor = config.tokenizer or (DEFAULT_MODEL if get_task(config.task).uses_tokenizer else None)
         processor_dir = _existing_dir(processor, config_dir, "model.tokenizer") if processor else None
         return ModelSource(None, processor_dir, dict(config.config))
     if not config.name_or_path:
@@ -261,7 +107,7 @@ def _processor_loc(config: ModelConfig) -> str:
 
 def _load_processor(config: ModelConfig, source: ModelSource) -> Any:
     task = get_task(config.task)
-    if getattr(task, "processor_needs_model_config", False):  # images: size and channels of the model
+    if task.processor_needs_model_config:  # images: size and channels of the model
         hf_config = _hf_config(config, source, None)
         with _reading(_processor_loc(config), "a pre-processor", source.processor_dir):
             return task.load_processor(
@@ -395,9 +241,7 @@ def build_model(
                 loc = "model.config" if source.inline_config is not None else "model.name_or_path"
                 raise ConfigError([ConfigIssue(loc, str(error).strip())]) from error
     model = model.float()
-    prepare = getattr(task, "prepare_model", None)
-    if prepare is not None:
-        model = prepare(model)
+    model = task.prepare_model(model)
     actual = getattr(model.config, "_attn_implementation", None)
     if actual != config.attn_implementation:
         raise StageError(

@@ -241,7 +241,7 @@ def test_masked_heads_and_neurons_are_removed_from_the_ir(name, tmp_path):
 
     OpenVINO's pass alone removes the heads exactly for BERT, RoBERTa, MobileBERT and Swin on
     transformers 4.x and for none on 5.x (0%); export drops them torch-side on both."""
-    from ov_movement.data import load_eval_arrays
+    from ov_movement.model_inputs import load_eval_arrays
     from ov_movement.stages.convert import build_irs
     from ov_movement.stages.export import export_model
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from ov_movement.config.pipeline import DataConfig
-from ov_movement.data import load_eval_arrays, load_examples, stratified_split
+from ov_movement.data import load_examples, stratified_split
 from ov_movement.errors import StageError
+from ov_movement.model_inputs import load_eval_arrays
 from tests.training.tiny import tiny_config
 
 
@@ -170,7 +171,7 @@ def test_a_protected_files_header_is_not_quoted(tmp_path):
 
 def test_train_split_arrays_are_the_train_examples_encoded_as_the_eval_arrays():
     """The calibration set of post-training quantization: same inputs, dtypes and padding as eval."""
-    from ov_movement.data import load_split_arrays
+    from ov_movement.model_inputs import load_split_arrays
 
     config = tiny_config()
     raw = load_examples(config.data, Path("."))

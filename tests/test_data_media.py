@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from ov_movement.config.pipeline import DataConfig, PipelineConfig
-from ov_movement.data import load_eval_arrays, load_examples
+from ov_movement.data import load_examples
 from ov_movement.errors import StageError
+from ov_movement.model_inputs import load_eval_arrays
 
 VIT = {
     "model_type": "vit",

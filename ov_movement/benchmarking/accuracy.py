@@ -17,17 +17,7 @@ from typing import Any
 import numpy as np
 
 from ov_movement.errors import StageError
-
-
-def classification_metrics(predictions: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Accuracy, and F1 of class 1 when the task is binary (as the torch eval reports it)."""
-    metrics = {"accuracy": float(np.mean(predictions == labels)) if len(labels) else float("nan")}
-    if set(np.unique(labels)) <= {0, 1} and set(np.unique(predictions)) <= {0, 1}:
-        tp = int(np.sum((predictions == 1) & (labels == 1)))
-        fp = int(np.sum((predictions == 1) & (labels == 0)))
-        fn = int(np.sum((predictions == 0) & (labels == 1)))
-        metrics["f1"] = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-    return metrics
+from ov_movement.metrics import agreement, class_predictions, classification_metrics
 
 
 def predict(
@@ -40,7 +30,7 @@ def predict(
 ) -> np.ndarray:
     """Arg-max class of every row of `inputs` ([N, seq] int64 arrays keyed by input name)."""
     logits = infer_logits(model_path, inputs, batch_size=batch_size, device=device, precision=precision)
-    return np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, dtype=np.int64)
+    return class_predictions(logits)
 
 
 def infer_logits(
@@ -91,17 +81,12 @@ def _static_dims(model: Any, name: str) -> tuple[int | None, int | None]:
 
 
 def score(logits: np.ndarray, labels: np.ndarray, task: Any = None) -> tuple[np.ndarray, dict[str, float]]:
-    """Per-example predictions and the task's metrics (`accuracy` among them) from a model's logits.
-
-    `task`: a `models.Task`; one with `predictions(logits)` is scored with its own predictions and
-    `metrics(logits, labels)`; None or a classification task: arg-max class, `classification_metrics`."""
-    if getattr(task, "predictions", None) is not None:
-        predictions = (
-            task.predictions(logits) if len(logits) else np.zeros((0, *np.shape(labels)[1:]), np.int64)
-        )
-        return predictions, (task.metrics(logits, labels) if len(logits) else {})
-    predictions = np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, dtype=np.int64)
-    return predictions, classification_metrics(predictions, labels)
+    """Per-example predictions and the task's metrics (`accuracy` among them) from a model's logits:
+    the task's own `predictions` and `metrics`, the functions the torch evaluation uses
+    (ov_movement.metrics); None: arg-max class and `classification_metrics`."""
+    predict_with = task.predictions if task is not None else class_predictions
+    metrics_with = task.metrics if task is not None else classification_metrics
+    return predict_with(logits), metrics_with(logits, labels)
 
 
 def evaluate_models(
@@ -136,12 +121,6 @@ def evaluate_models(
         predicted[name] = predictions
         results[name] = entry
     return results
-
-
-def agreement(predictions: np.ndarray, reference: np.ndarray) -> float:
-    """Share of examples whose prediction (a class, or a span's start and end both) equals the reference's."""
-    same = (predictions == reference).reshape(len(predictions), -1).all(axis=1)
-    return float(np.mean(same)) if len(same) else float("nan")
 
 
 __all__ = ["agreement", "classification_metrics", "evaluate_models", "infer_logits", "predict", "score"]

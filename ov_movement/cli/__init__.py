@@ -14,10 +14,11 @@ import sys
 from typing import Any
 
 from ov_movement import __version__
+from ov_movement.entry_points import declared
 from ov_movement.errors import OvMovementError
 from ov_movement.telemetry import disable_library_telemetry
 
-_SUBCOMMANDS = ("validate", "run", "sweep", "status", "report", "schema", "predict")
+_SUBCOMMANDS = ("validate", "run", "sweep", "status", "report", "schema", "predict", "plugins")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,8 +82,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    broken = None
+    if declared():  # before the parser: the stage lists in its help come from the registry
+        from ov_movement.plugins import PluginError, load_plugins  # the registries: only with plugins
+
+        try:
+            load_plugins()
+        except PluginError as error:
+            broken = error
     parser = build_parser()
     args = parser.parse_args(argv)
+    if broken is not None and args.command != "plugins":  # `plugins` lists the broken one itself
+        print(f"error: {broken}", file=sys.stderr)
+        return broken.exit_code
     try:
         return int(args.func(args) or 0)
     except OvMovementError as error:

@@ -142,7 +142,7 @@ def predict(root: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     info = read_bundle_info(root)
     task = info["task"]
     if task in ("image-classification", "audio-classification"):
-        from ov_movement.data_media import _read_image, read_wav
+        from ov_movement.data.media import _read_image, read_wav
 
         rate = int(info.get("audio", {}).get("sampling_rate", 16000))
         files = _media_inputs(args, task)

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ov_movement.stages import STAGE_ORDER, STAGES
+
 if TYPE_CHECKING:
     from ov_movement.config.load import LoadedPipeline
 
@@ -16,7 +18,10 @@ The full report (plots, per-layer tables) is <workdir>/<pipeline>/report/report.
 report stage has run. On a sweep (a `sweep:` section, or --set KEY=V1,V2): the sweep table, one
 row per variant, as in <workdir>/<name>/sweep.md."""
 
-STAGES = ("sparsify", "mask", "export", "convert", "quantize", "benchmark", "baseline", "report")
+
+def stage_names() -> tuple[str, ...]:
+    """Every registered stage, in pipeline order: the report reads the outputs of whichever exist."""
+    return tuple(STAGES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,12 +58,14 @@ def main(args: argparse.Namespace) -> int:
     from ov_movement.reporting import tables
     from ov_movement.reporting.collect import collect
     from ov_movement.reporting.markdown import headline
+    from ov_movement.reporting.sources import read_json
+    from ov_movement.runner.store import MANIFEST
 
     loaded = load_pipeline(args.file)
     if is_sweep(loaded, args.sets):
         return _sweep_report(expand(loaded, args.sets), args)
     root = view_dir(loaded, args.workdir)
-    stage_dirs = {stage: root / stage for stage in STAGES if (root / stage).is_dir()}
+    stage_dirs = {stage: root / stage for stage in stage_names() if (root / stage).is_dir()}
     if not stage_dirs:
         raise StageError(
             f"no outputs of pipeline {loaded.name!r} under {root}; run `ov-movement run {args.file}` first"
@@ -83,6 +90,11 @@ def main(args: argparse.Namespace) -> int:
     ):
         if table.rows:
             _print_table(table)
+    for stage in stage_names():  # stages the tables do not cover (plugins'): their own summary line
+        if stage not in STAGE_ORDER and stage in stage_dirs:
+            manifest = read_json(stage_dirs[stage] / MANIFEST)
+            summary = manifest.get("summary", "") if isinstance(manifest, dict) else ""
+            console.print(Text(f"{stage}: {summary or 'done'} ({stage_dirs[stage]})"))
     if data.missing:
         console.print(Text("not available yet: " + ", ".join(data.missing), style="yellow"))
     report_md = root / "report" / "report.md"
@@ -127,4 +139,4 @@ def _sweep_report(sweep, args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "view_dir"]
+__all__ = ["register", "stage_names", "view_dir"]

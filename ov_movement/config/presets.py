@@ -12,7 +12,7 @@ renamed DistilBERT's `MultiHeadSelfAttention` to `DistilBertSelfAttention` and f
 Swin's intermediate/output into an `mlp` with `fc1`/`fc2`; an alternative that matches nothing in
 one release is harmless, NNCF only rejects a pattern that matches nothing at all): each structure pattern matches sparsifiable Linear layers
 and each ignored pattern matches NNCF graph nodes (NNCF makes an ignored scope that matches nothing a
-hard error). tests/training/test_presets.py traces a tiny model of every architecture and checks
+hard error). tests/test_architectures.py traces a tiny model of every architecture and checks
 this, and that NNCF forms attention and FFN groups from the preset.
 
 Pure data: cheap to import (the config package never imports torch or NNCF).

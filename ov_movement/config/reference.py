@@ -34,6 +34,7 @@ from ov_movement.config.pipeline import (
     PipelineConfig,
     ReportConfig,
     TrainingConfig,
+    pipeline_model,
 )
 from ov_movement.config.sweep import SweepConfig
 
@@ -89,7 +90,7 @@ NNCF_DIFFERENCES: dict[str, tuple[str, str]] = {
 
 def schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, for schemas/."""
-    pipeline = PipelineConfig.model_json_schema(by_alias=True)
+    pipeline = pipeline_model().model_json_schema(by_alias=True)
     compression = TypeAdapter(CompressionSection).json_schema(by_alias=True)
     compression = {
         "title": "NNCF compression section (movement_sparsity)",

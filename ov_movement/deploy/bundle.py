@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ov_movement.deploy.predictor import BUNDLE_FILE, BUNDLE_FORMAT, HF_DIR, HF_MODEL_XML, OVMS_DIR
-from ov_movement.media import PREPROCESSOR_FILE, AudioProcessor, ImageProcessor
+from ov_movement.tasks.media import PREPROCESSOR_FILE, AudioProcessor, ImageProcessor
 
 OVMS_CONFIG = "config.json"
 OVMS_VERSION = "1"

@@ -116,6 +116,12 @@ STAGES: dict[str, StageSpec] = {
     )
 }
 
-STAGE_ORDER: tuple[str, ...] = tuple(STAGES)
+STAGE_ORDER: tuple[str, ...] = tuple(STAGES)  # the built-in stages
 
-__all__ = ["STAGES", "STAGE_ORDER", "StageContext", "StageResult", "StageSpec"]
+
+def register_stage(spec: StageSpec) -> None:
+    """Add a stage (a plugin's, ov_movement.plugins) after the built-in ones."""
+    STAGES[spec.name] = spec
+
+
+__all__ = ["STAGES", "STAGE_ORDER", "StageContext", "StageResult", "StageSpec", "register_stage"]

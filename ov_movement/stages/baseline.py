@@ -33,7 +33,7 @@ def run(ctx: StageContext) -> StageResult:
         return distributed.launch(ctx)
     import torch
 
-    from ov_movement.data import prepare_data
+    from ov_movement.model_inputs import prepare_data
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
     from ov_movement.training.loop import (
         autocast,

@@ -55,7 +55,7 @@ def model_paths(ctx: StageContext, names: list[str]) -> dict[str, Path]:
 
 def load_eval_arrays(ctx: StageContext) -> tuple[dict[str, Any], Any]:
     # Imported here: the data module pulls in transformers' tokenizer, only needed for accuracy.
-    from ov_movement.data import load_eval_arrays as load
+    from ov_movement.model_inputs import load_eval_arrays as load
 
     return load(ctx.config, ctx.config_dir)
 

@@ -24,15 +24,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ov_movement.benchmarking.variants import DENSE, PRUNED, PRUNED_QAT, VARIANTS
 from ov_movement.errors import StageError
+from ov_movement.metrics import class_predictions
 from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
-from ov_movement.stages.export import QAT_ONNX, QAT_REFERENCE
+from ov_movement.stages.export import ONNX_FILE, QAT_ONNX, QAT_REFERENCE
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import ConvertConfig
 
 log = logging.getLogger(__name__)
+
+
+# The IRs this stage writes: their names are the variants table's (benchmark and report read it).
+DENSE_XML = VARIANTS[DENSE].file
+PRUNED_XML = VARIANTS[PRUNED].file
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -48,10 +55,10 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     from ov_movement.deploy import ir, stats
     from ov_movement.deploy.onnx_export import onnx_outputs
     from ov_movement.deploy.structure import ModelStructure
-    from ov_movement.deploy.verify import compare_outputs, fit_inputs
+    from ov_movement.deploy.verify import compare_outputs
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = export_dir / "model.onnx"
+    onnx_path = export_dir / ONNX_FILE
     shrunk_path = export_dir / "model_shrunk.onnx"
     pruned_source = shrunk_path if shrunk_path.exists() else onnx_path
     with np.load(export_dir / "samples.npz") as npz:
@@ -78,7 +85,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     log.info("dense IR: convert_model(%s)", onnx_path.name)
     dense = ir.convert_dense(onnx_path)
     dense_compiled = ir.compile_f32(dense)
-    check(onnx_outputs(onnx_path, samples), ir.infer(dense_compiled, samples), "dense IR", "model.onnx")
+    check(onnx_outputs(onnx_path, samples), ir.infer(dense_compiled, samples), "dense IR", ONNX_FILE)
 
     log.info(
         "pruned IR: pruning transformation on %s (static %dx%d)",
@@ -92,17 +99,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     except RuntimeError as exc:  # e.g. zero-sized tensors left by a fully masked block
         first = str(exc).strip().splitlines()[0][:300]
         raise StageError(f"the pruned IR does not compile on CPU: {first}{_hint(pruned_source)}") from exc
-    pruned_static = all(inp.get_partial_shape().is_static for inp in pruned.inputs)
-    feeds = [(samples, where)]
-    if pruned_static:
-        shape = pruned.inputs[0].get_partial_shape().to_shape()
-        feeds = [(fit_inputs(samples, names, shape[0], shape[1]), f"static {shape[0]}x{shape[1]}")]
-    else:  # a second shape proves the dynamic axes survived the static-shape pass
-        first = samples[names[0]]
-        # Audio (float [N, T]): half the clip (16 samples is below Wav2Vec2's receptive field).
-        seq = max(1, first.shape[1] // 2) if first.dtype.kind == "f" else min(16, first.shape[1])
-        label = "batch 1" if first.ndim != 2 else f"batch 1, seq {seq}"
-        feeds.append((fit_inputs(samples, names, 1, seq), label))
+    feeds = _verification_feeds(pruned, samples, where)
     for feed, label in feeds:
         check(ir.infer(dense_compiled, feed), ir.infer(pruned_compiled, feed), "pruned IR", "dense IR", label)
 
@@ -113,18 +110,22 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     if structure and pruned_source != onnx_path:
         ov_only = _openvino_only_removal(onnx_path, cfg, structure, reference_names)
 
-    ir.save_ir(dense, out_dir / "dense.xml", compress_to_fp16=cfg.compress_to_fp16)
+    ir.save_ir(dense, out_dir / DENSE_XML, compress_to_fp16=cfg.compress_to_fp16)
     pause_point("convert", "dense-ir")
-    ir.save_ir(pruned, out_dir / "pruned.xml", compress_to_fp16=cfg.compress_to_fp16)
+    ir.save_ir(pruned, out_dir / PRUNED_XML, compress_to_fp16=cfg.compress_to_fp16)
     if cfg.compress_to_fp16:  # the saved IRs now differ from the checked ones: check them again
-        saved = [ir.compile_f32(out_dir / f"{n}.xml") for n in ("dense", "pruned")]
+        saved = [ir.compile_f32(out_dir / name) for name in (DENSE_XML, PRUNED_XML)]
         feed, label = feeds[0]
         check(
-            ir.infer(saved[0], feed), ir.infer(saved[1], feed), "pruned.xml (fp16)", "dense.xml (fp16)", label
+            ir.infer(saved[0], feed),
+            ir.infer(saved[1], feed),
+            f"{PRUNED_XML} (fp16)",
+            f"{DENSE_XML} (fp16)",
+            label,
         )
 
-    dense_sum = stats.ir_summary(dense, out_dir / "dense.xml")
-    pruned_sum = stats.ir_summary(pruned, out_dir / "pruned.xml")
+    dense_sum = stats.ir_summary(dense, out_dir / DENSE_XML)
+    pruned_sum = stats.ir_summary(pruned, out_dir / PRUNED_XML)
     result = {
         "dense": dense_sum | {"source": onnx_path.name, "inputs": ir.input_partial_shapes(dense)},
         "pruned": pruned_sum | {"source": pruned_source.name, "inputs": ir.input_partial_shapes(pruned)},
@@ -147,16 +148,37 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
         result["pruned_qat"] = _build_qat(export_dir, out_dir, cfg, structure, reference_names, task)
     (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
+    return _stage_result(result, reports)
+
+
+def _verification_feeds(pruned: Any, samples: dict[str, np.ndarray], where: str) -> list[tuple[Any, str]]:
+    """The inputs the pruned IR is checked on: the samples fitted to a static IR's shape, or the
+    samples and a second shape (batch 1, a shorter sequence) proving the dynamic axes survived."""
+    from ov_movement.deploy.verify import fit_inputs
+
+    names = list(samples)
+    if all(inp.get_partial_shape().is_static for inp in pruned.inputs):
+        shape = pruned.inputs[0].get_partial_shape().to_shape()
+        return [(fit_inputs(samples, names, shape[0], shape[1]), f"static {shape[0]}x{shape[1]}")]
+    first = samples[names[0]]
+    # Audio (float [N, T]): half the clip (16 samples is below Wav2Vec2's receptive field).
+    seq = max(1, first.shape[1] // 2) if first.dtype.kind == "f" else min(16, first.shape[1])
+    label = "batch 1" if first.ndim != 2 else f"batch 1, seq {seq}"
+    return [(samples, where), (fit_inputs(samples, names, 1, seq), label)]
+
+
+def _stage_result(result: dict[str, Any], reports: list) -> StageResult:
+    """The stage's metrics and summary line from stats.json's content."""
     metrics = {
-        "dense_bin_bytes": dense_sum["bin_bytes"],
-        "pruned_bin_bytes": pruned_sum["bin_bytes"],
+        "dense_bin_bytes": result["dense"]["bin_bytes"],
+        "pruned_bin_bytes": result["pruned"]["bin_bytes"],
         "flop_bound_speedup": result["flop_bound_speedup"],
         "removal_efficiency": result["removal_efficiency"],
         "removal_efficiency_openvino_only": result["removal_efficiency_openvino_only"],
         "max_abs_diff": max(r.max_abs_diff or 0.0 for r in reports),
     }
     summary = (
-        f".bin {dense_sum['bin_bytes'] / 1e6:.2f} MB -> {pruned_sum['bin_bytes'] / 1e6:.2f} MB, "
+        f".bin {result['dense']['bin_bytes'] / 1e6:.2f} MB -> {result['pruned']['bin_bytes'] / 1e6:.2f} MB, "
         f"linear FLOPs x{result['flop_bound_speedup']:.2f} fewer"
     )
     if "pruned_qat" in result:
@@ -175,7 +197,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     return StageResult(metrics=metrics, summary=summary)
 
 
-QAT_XML = "pruned_qat.xml"
+QAT_XML = VARIANTS[PRUNED_QAT].file
 # The INT8 IR must predict what the quantization-aware torch model predicts on the eval split.
 QAT_MIN_AGREEMENT = 0.99
 
@@ -239,7 +261,7 @@ def _qat_agreement(compiled, reference_path: Path, model, task) -> dict[str, Any
             chunk = fit_inputs(chunk, names, batch, reference[names[0]].shape[1])
         outputs.append(ir.infer(compiled, chunk)["logits"][:size])
     predicted = np.concatenate(outputs)
-    predict = getattr(task, "predictions", lambda x: x.argmax(axis=-1))  # QA: start/end positions
+    predict = task.predictions if task is not None else class_predictions  # QA: start/end positions
     torch_pred, ir_pred = predict(logits), predict(predicted)
     agree = np.all(torch_pred == ir_pred, axis=tuple(range(1, torch_pred.ndim)))
     return {

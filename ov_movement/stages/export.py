@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ov_movement.benchmarking.variants import ONNX, VARIANTS
 from ov_movement.errors import StageError
 from ov_movement.stages.base import StageContext, StageResult
 
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 def run(ctx: StageContext) -> StageResult:
-    from ov_movement.data import load_eval_arrays
+    from ov_movement.model_inputs import load_eval_arrays
     from ov_movement.training.checkpoint import load_sparse_model
 
     cfg = ctx.config.export
@@ -60,6 +61,7 @@ def run(ctx: StageContext) -> StageResult:
     return export_model(model, arrays, ctx.output_dir, cfg, qat=qat)
 
 
+ONNX_FILE = VARIANTS[ONNX].file  # the variants table names it (benchmark reads it)
 QAT_ONNX = "model_qat.onnx"
 QAT_REFERENCE = "qat_reference.npz"
 # Q/DQ opsets: per-channel QuantizeLinear needs 13.
@@ -105,9 +107,9 @@ def export_model(
     where = f"{len(samples[names[0]])} eval samples, seq {samples[names[0]].shape[1]}"
 
     structure = _structure(model, cfg.shrink)
-    export_onnx(model, samples, out_dir / "model.onnx", opset=cfg.opset, dynamic=cfg.dynamic_axes)
+    export_onnx(model, samples, out_dir / ONNX_FILE, opset=cfg.opset, dynamic=cfg.dynamic_axes)
     reference = _torch(model, samples)
-    reports = [_check_onnx(out_dir / "model.onnx", samples, reference, cfg.atol, where)]
+    reports = [_check_onnx(out_dir / ONNX_FILE, samples, reference, cfg.atol, where)]
 
     plan = plan_shrink(structure, cfg.shrink) if structure else []
     if plan:

@@ -186,7 +186,7 @@ def _qa_eval_examples(ctx: StageContext) -> list[Any]:
 def check_bundle(ctx: StageContext, info: dict[str, Any], benchmark: dict[str, Any]) -> dict[str, Any]:
     """The bundle against the benchmark: same predictions, same accuracy, or VerificationError."""
     from ov_movement.benchmarking.accuracy import agreement, infer_logits, score
-    from ov_movement.data import load_eval_arrays
+    from ov_movement.model_inputs import load_eval_arrays
     from ov_movement.models import get_task
 
     name = info["variant"]

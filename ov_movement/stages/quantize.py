@@ -37,7 +37,7 @@ def run(ctx: StageContext) -> StageResult:
     cfg = ctx.config.quantize
     if not cfg.enabled:
         return StageResult(metrics={"enabled": False}, summary="disabled (quantize.enabled: false)")
-    from ov_movement.data import load_eval_arrays, load_split_arrays
+    from ov_movement.model_inputs import load_eval_arrays, load_split_arrays
     from ov_movement.models import get_task
 
     convert_dir = ctx.input("convert")

@@ -379,7 +379,6 @@ def current_group() -> Group | None:
 
 def device_for(name: str, group: Group | None) -> Any:
     """The training device: `auto` = CUDA when present; under DDP the rank's own GPU."""
-    from ov_movement.training.session import pick_device
 
     device = pick_device(name)
     if device.type == "cuda" and group is not None:
@@ -398,6 +397,16 @@ def wrap(model: Any, device: Any) -> Any:
 
     device_ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=True)
+
+
+def pick_device(name: str) -> Any:
+    import torch
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise StageError("training.device is 'cuda' but no CUDA device is available (use 'auto' or 'cpu')")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
 
 
 __all__ = [

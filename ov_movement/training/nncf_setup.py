@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import re
 import sys
 import warnings
@@ -29,17 +28,17 @@ from typing import Any
 
 from ov_movement.config.presets import DEFAULT_PRESET_BLOCK
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
+from ov_movement.training.nncf_compat import (
+    FAMILY_ALIASES,
+    family_alias,
+    install_fast_threshold,
+    legacy_tracing_environment,
+)
 
 log = logging.getLogger("ov_movement.training")
 
 # The model families NNCF 2.19's structured masking admits (nncf...movement.algo.MODEL_FAMILIES).
 STRUCTURED_FAMILIES = ("bert", "wav2vec2", "swin", "mobilebert", "distilbert", "clip", "vit")
-# Families NNCF refuses only because its check reads the class's module name, whose layers are
-# those of an admitted family: treated as that family (RoBERTa is BERT's layer layout; docs/design.md).
-FAMILY_ALIASES = {"roberta": "bert"}
-
-
-EXTENSION_LOAD_TIMEOUT_S = 1800
 
 
 class CompressionSetupError(ConfigError, StageError):
@@ -87,10 +86,7 @@ def ensure_nncf() -> Any:
     The one place the project imports `nncf.torch`: every other module calls this first.
     """
     already = "nncf.torch" in sys.modules
-    os.environ["NNCF_TORCH_LEGACY_TRACING"] = "1"
-    # Quantization-aware training compiles NNCF's CPU extension on first use: minutes on a small
-    # machine, past NNCF's 60 s default, after which it gives up (and leaves the build half done).
-    os.environ.setdefault("NNCF_EXTENSION_LOAD_TIMEOUT", str(EXTENSION_LOAD_TIMEOUT_S))
+    legacy_tracing_environment()
     if not already:
         prime_device_constructors()
     from nncf.common.logging.logger import nncf_logger  # imports the nncf package, not nncf.torch
@@ -242,22 +238,6 @@ def compression_target(model: Any) -> tuple[Any, str | None]:
     in `compressed_submodule`."""
     name = getattr(model, "compressed_submodule", None)
     return (getattr(model, name), name) if name else (model, None)
-
-
-@contextmanager
-def _family_alias(model: Any) -> Iterator[None]:
-    """Let NNCF's family check admit an aliased family (RoBERTa as bert) while the controller is built."""
-    if model_family(model) not in FAMILY_ALIASES:
-        yield
-        return
-    from nncf.experimental.torch.sparsity.movement import algo
-
-    original = algo.is_supported_model_family
-    algo.is_supported_model_family = lambda network: True
-    try:
-        yield
-    finally:
-        algo.is_supported_model_family = original
 
 
 def check_preset(model: Any, config: Any) -> None:
@@ -664,9 +644,7 @@ def compress(
     nncf_torch = ensure_nncf()
     from nncf import NNCFConfig
 
-    from ov_movement.training import fast_threshold
-
-    fast_threshold.install()  # bit-identical, ~25% faster CPU training steps (see the module)
+    install_fast_threshold()  # bit-identical, ~25% faster CPU training steps (see the module)
 
     for name in other_algorithms(config):
         log.warning(
@@ -683,7 +661,7 @@ def compress(
     if config.quantization is not None:
         nncf_config = leave_attention_mask_unquantized(nncf_config, scopes)
     Path(nncf_config["log_dir"]).mkdir(parents=True, exist_ok=True)
-    with capture_nncf_warnings() as captured, warnings.catch_warnings(), _family_alias(target):
+    with capture_nncf_warnings() as captured, warnings.catch_warnings(), family_alias(model_family(target)):
         warnings.filterwarnings(
             "ignore", message=r".*create_compressed_model.*deprecated", category=FutureWarning
         )

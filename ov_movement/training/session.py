@@ -115,16 +115,6 @@ def resume_key(config: Any, phase: str, upstream: str | None = None) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def pick_device(name: str) -> Any:
-    import torch
-
-    if name == "cuda" and not torch.cuda.is_available():
-        raise StageError("training.device is 'cuda' but no CUDA device is available (use 'auto' or 'cpu')")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
 def _latest_own_checkpoint(output_dir: Path, key: str) -> Path | None:
     """The most advanced checkpoint of an earlier attempt (an epoch's, or a finished `checkpoint/`)."""
     from ov_movement.training.checkpoint import CorruptCheckpointError, is_checkpoint, read_meta
@@ -176,7 +166,7 @@ def run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any] = ()) -> S
 def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> StageResult:
     import torch
 
-    from ov_movement.data import prepare_data
+    from ov_movement.model_inputs import prepare_data
     from ov_movement.models import build_model, get_task, load_processor, model_input_names
     from ov_movement.training import stats
     from ov_movement.training.checkpoint import (
@@ -610,4 +600,4 @@ def _write_json(path: Path, value: Any) -> None:
     tmp.replace(path)
 
 
-__all__ = ["MASK", "SPARSIFY", "PhasePlan", "plan_phase", "pick_device", "resume_key", "run_phase"]
+__all__ = ["MASK", "SPARSIFY", "PhasePlan", "plan_phase", "resume_key", "run_phase"]

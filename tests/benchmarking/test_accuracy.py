@@ -1,18 +1,8 @@
-import numpy as np
 import pytest
 
-from ov_movement.benchmarking.accuracy import classification_metrics, evaluate_models, predict
+from ov_movement.benchmarking.accuracy import evaluate_models, predict
 from ov_movement.errors import StageError
 from tests.benchmarking.tiny_models import SEQ, eval_arrays, tiny_models
-
-
-def test_metrics_binary_and_multiclass():
-    labels = np.array([1, 1, 0, 0])
-    metrics = classification_metrics(np.array([1, 0, 0, 1]), labels)
-    assert metrics == {"accuracy": 0.5, "f1": 0.5}
-    assert classification_metrics(np.array([2, 1, 0]), np.array([2, 1, 1])) == {
-        "accuracy": pytest.approx(2 / 3)
-    }
 
 
 @pytest.fixture(scope="module")

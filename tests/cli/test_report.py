@@ -91,3 +91,26 @@ def test_values_print_literally_not_as_console_markup(tmp_path, capsys, monkeypa
     write_upstream(tmp_path / "runs" / "tiny")
     assert main(["report", str(config)]) == 0
     assert "[bold]draft[/bold] of {re}.*BertAttention.*" in capsys.readouterr().out
+
+
+def test_baseline_row_is_shown_when_its_eval_exists(tmp_path, capsys, monkeypatch):
+    """The terminal report reads every registered stage, baseline included, as the report stage does."""
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "runs" / "tiny"
+    write_upstream(root)
+    (root / "baseline").mkdir()
+    (root / "baseline" / "eval.json").write_text(
+        json.dumps([{"epoch": 2, "epoch_position": 3.0, "step": 15, "accuracy": 0.9137, "loss": 0.3}])
+    )
+    assert main(["report", str(write_pipeline(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "91.37%" in out
+    missing = [line for line in out.splitlines() if line.startswith("not available yet")]
+    assert not any("baseline" in line for line in missing)
+
+
+def test_reads_the_stages_the_registry_has():
+    import ov_movement.cli.report as report
+    from ov_movement.stages import STAGES
+
+    assert report.stage_names() == tuple(STAGES)

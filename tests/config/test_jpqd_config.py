@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ov_movement.config import validate_pipeline
@@ -61,3 +63,23 @@ def test_a_baseline_teacher_needs_the_baseline_stage():
 def test_distillation_values_are_checked(values, loc, text):
     found = problems({"distillation": values, "baseline": {"enabled": True}})
     assert loc in found and text in found[loc]
+
+
+def test_a_quantization_section_next_to_movement_sparsity_serialises_without_warnings(tmp_path):
+    """Every JPQD example of optimum-intel has this list; `run` dumps the config for fingerprints and
+    summaries, which must not print pydantic's PydanticSerializationUnexpectedValue warnings."""
+    import warnings
+
+    from ov_movement.config import load_pipeline
+    from ov_movement.runner.plan import make_plan
+    from ov_movement.stages import STAGES
+
+    fixture = Path(__file__).parent / "fixtures" / "bert_text_classification_jpqd.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = load_pipeline(fixture)
+        assert loaded.config.quantization is not None
+        loaded.config.model_dump(mode="json")
+        loaded.config.model_dump(mode="json", by_alias=True, exclude_none=True)
+        loaded.config.model_dump_json()
+        make_plan(loaded, STAGES, tmp_path)

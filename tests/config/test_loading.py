@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ov_movement.config import MovementSparsityConfig, load_pipeline, read_document
+from ov_movement.config.pipeline import NNCF_IGNORED_KEYS, PipelineConfig
 from ov_movement.errors import ConfigError
 from tests.config.samples import DOC_SECTION, FIXTURES, section
 
@@ -140,3 +141,23 @@ def test_bare_section_problems_are_located_as_in_the_file(write):
     with pytest.raises(ConfigError) as caught:
         load_pipeline(write([section(), {"algorithm": "quantisation"}]))
     assert [issue.loc for issue in caught.value.issues] == ["[1].algorithm"]
+
+
+PIPELINE_SECTIONS = sorted(
+    {field.alias or name for name, field in PipelineConfig.model_fields.items()}
+    - {"compression", "$schema", *NNCF_IGNORED_KEYS}
+)
+
+
+@pytest.mark.parametrize("key", PIPELINE_SECTIONS)
+def test_any_pipeline_section_next_to_compression_marks_a_pipeline(write, key):
+    """`compression` + `baseline` (or any other section only a pipeline has) is a pipeline, not an NNCF
+    config with the default model and data."""
+    value = "x" if PipelineConfig.model_fields[key].annotation in (str, str | None) else {}
+    document = {"compression": DOC_SECTION, key: value}
+    if key == "distillation":  # its default teacher is the baseline stage
+        document["baseline"] = {"enabled": True}
+    if key == "sweep":  # a grid is required
+        document["sweep"] = {"grid": {"training.epochs": [1, 2]}}
+    loaded = load_pipeline(write(document))
+    assert loaded.layout == "pipeline"

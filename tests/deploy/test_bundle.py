@@ -14,7 +14,7 @@ import yaml
 from ov_movement.cli import main
 from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.deploy.predictor import BUNDLE_FILE, HF_DIR, OVMS_DIR, Predictor
-from ov_movement.media import PREPROCESSOR_FILE
+from ov_movement.tasks.media import PREPROCESSOR_FILE
 from tests.deploy.bundles import shipped_bundle
 from tests.pipelines import PIPELINES
 

@@ -33,7 +33,7 @@ def ctx(tmp_path, monkeypatch):
         return sample_inputs(batch=6, seq=24), np.zeros(6, np.int64)
 
     monkeypatch.setattr("ov_movement.training.checkpoint.load_sparse_model", load_sparse_model)
-    monkeypatch.setattr("ov_movement.data.load_eval_arrays", load_eval_arrays)
+    monkeypatch.setattr("ov_movement.model_inputs.load_eval_arrays", load_eval_arrays)
     config = PipelineConfig(export=ExportConfig(verify_samples=3))
     context = StageContext(
         "export", config, tmp_path, tmp_path / "out", {"mask": tmp_path / "mask"}, progress=False

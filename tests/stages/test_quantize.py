@@ -46,14 +46,14 @@ def tiny_data(monkeypatch, convert_dir):
     inputs = eval_arrays(40, seed=2)
     labels = predict(convert_dir / "dense.xml", inputs)
     monkeypatch.setattr(
-        "ov_movement.data.load_split_arrays",
+        "ov_movement.model_inputs.load_split_arrays",
         lambda config, config_dir, split, limit=None: (
             {k: v[:limit] for k, v in calibration.items()},
             np.zeros(len(calibration["input_ids"][:limit]), np.int64),
         ),
     )
     monkeypatch.setattr(
-        "ov_movement.data.load_eval_arrays", lambda config, config_dir, limit=None: (inputs, labels)
+        "ov_movement.model_inputs.load_eval_arrays", lambda config, config_dir, limit=None: (inputs, labels)
     )
     return inputs, labels
 

@@ -53,7 +53,7 @@ def test_plain_state_dict_zeroes_masked_entries():
 
 
 def test_load_sparse_model_is_plain_masked_and_matches_eval(trained):
-    from ov_movement.data import load_eval_arrays
+    from ov_movement.model_inputs import load_eval_arrays
 
     folder = trained.mask_dir / "checkpoint"
     model = load_sparse_model(trained.config, folder, trained.root)

@@ -1,4 +1,4 @@
-"""Labelled examples from the `data` config section, tokenised for the model.
+"""Labelled examples from the `data` config section (text sources; images and audio: data.media).
 
 Sources: `text_folder` (one sub-directory of .txt files per class), `csv`, `jsonl` (text and label
 columns), `hf_disk` (a `datasets.save_to_disk` directory; `datasets` imported only then) and
@@ -20,8 +20,8 @@ column, a dangling symbolic link or an unreadable file in a class folder are err
 file (and line). Messages quote a file's content (e.g. a CSV header) only when the file is
 readable by everyone, so an error never shows part of a protected file.
 
-`load_eval_arrays` is the contract the export/convert/benchmark stages use: the eval split as
-int64 arrays padded to `data.max_seq_length`, keyed by the model's input names.
+Encoding for the model is the task's (ov_movement.tasks); `model_inputs.load_eval_arrays` is the
+contract the export/convert/benchmark stages use.
 """
 
 from __future__ import annotations
@@ -30,23 +30,21 @@ import codecs
 import csv
 import json
 import logging
-import math
-import re
 import stat
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ov_movement.config.paths import resolve_path
+from ov_movement.data.labels import describe_kind, index_labels, label_name, warn_merged_spellings
+from ov_movement.data.media import ARRAY_SOURCES, FOLDER_SOURCES, class_folder_files, read_array_source
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
-from ov_movement.models import get_task, load_processor, model_input_names, resolve_path
 
 if TYPE_CHECKING:
-    from ov_movement.config.pipeline import DataConfig, PipelineConfig
+    from ov_movement.config.pipeline import DataConfig
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +103,6 @@ _Row = tuple[str, str | None, Any]
 
 
 def _read_text_folder(root: Path, encoding: str, where: str = "data.path") -> tuple[list[_Row], list[str]]:
-    from ov_movement.data_media import class_folder_files
-
     rows: list[_Row] = []
     latin1: list[str] = []
     undecodable: list[str] = []
@@ -269,61 +265,9 @@ def _records_to_rows(
 def _check_text(value: Any, column: str, at: str) -> None:
     if not isinstance(value, str):
         raise StageError(
-            f"{at}: {column!r} must be a string, got {_kind(value)} (it would be trained on as its "
+            f"{at}: {column!r} must be a string, got {describe_kind(value)} (it would be trained on as its "
             "Python spelling)"
         )
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    return f"a {type(value).__name__}"
-
-
-_NUMERIC = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def label_name(value: Any, where: str) -> str:
-    """The one spelling of a label: trimmed, Unicode NFC, numbers canonical (see the module doc)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        if not math.isfinite(value):
-            raise StageError(f"{where}: label {value} is not a finite number")
-        return _canonical_number(repr(float(value)))
-    if not isinstance(value, str):
-        raise StageError(f"{where}: a label must be a string or a number, got {_kind(value)}")
-    text = unicodedata.normalize("NFC", value).strip()
-    if not text:
-        raise StageError(f"{where}: the label is empty (only whitespace)")
-    return _canonical_number(text) if _NUMERIC.fullmatch(text) else text
-
-
-def _canonical_number(text: str) -> str:
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return text
-    if abs(number.adjusted()) > 30:  # not a class number anyone writes: keep the spelling
-        return text
-    if number == number.to_integral_value():
-        return str(int(number))
-    return format(number.normalize(), "f")
-
-
-def _number_key(name: str) -> Decimal | None:
-    try:
-        return Decimal(name) if _NUMERIC.fullmatch(name) else None
-    except InvalidOperation:
-        return None
 
 
 def _load_hf_disk(path: Path) -> Any:
@@ -390,41 +334,6 @@ def _synthetic_rows(cfg: DataConfig) -> tuple[list[_Row], list[str]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _index_labels(
-    names_seen: Sequence[str], names: list[str] | None, where: str
-) -> tuple[list[int], list[str]]:
-    """Label names (already `label_name`d) -> ids 0..K-1. Known class names (folders, ClassLabel, the
-    train labels for an eval file) win; else the sorted unique names, numerically when all are numbers."""
-    if names is None:
-        unique = set(names_seen)
-        keys = {name: _number_key(name) for name in unique}
-        if all(key is not None for key in keys.values()):
-            names = sorted(unique, key=lambda name: keys[name])
-        else:
-            names = sorted(unique)
-    lookup = {name: i for i, name in enumerate(names)}
-    ids = []
-    for name in names_seen:
-        if name not in lookup:
-            raise StageError(f"{where}: label {name!r} is not one of {names}")
-        ids.append(lookup[name])
-    return ids, names
-
-
-def warn_merged_spellings(raw_labels: Iterable[tuple[Any, str]], where: str) -> None:
-    spellings: dict[str, set[str]] = {}
-    for raw, name in raw_labels:
-        spellings.setdefault(name, set()).add(raw if isinstance(raw, str) else repr(raw))
-    merged = {name: sorted(found) for name, found in spellings.items() if len(found) > 1}
-    for name, found in list(merged.items())[:5]:
-        log.warning(
-            "%s: labels %s are one class %r (labels are compared trimmed, in Unicode NFC, numbers by value)",
-            where,
-            ", ".join(map(repr, found)),
-            name,
-        )
-
-
 def _read_source(cfg: DataConfig, path: Path, where: str) -> tuple[list[_Row], list[str] | None]:
     if cfg.source == "text_folder":
         return _read_text_folder(path, cfg.encoding, where)
@@ -476,8 +385,6 @@ def stratified_split(labels: Sequence[int], eval_fraction: float, seed: int) -> 
 
 def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
     """Train and eval examples with integer labels, deterministic for a given config."""
-    from ov_movement.data_media import ARRAY_SOURCES, FOLDER_SOURCES, read_array_source
-
     arrays: list[Any] | None = None
     eval_arrays: list[Any] | None = None
     if cfg.source in ARRAY_SOURCES:  # images / audio: rows carry no text, the arrays come alongside
@@ -529,7 +436,7 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
 
     if not rows:
         raise StageError("data.path: no examples found")
-    labels, names = _index_labels([r[2] for r in rows], names, "data.path")
+    labels, names = index_labels([r[2] for r in rows], names, "data.path")
     if len(names) < 2:
         raise StageError(f"data: found a single label {names}; classification needs at least 2")
     examples = [
@@ -541,7 +448,7 @@ def load_examples(cfg: DataConfig, config_dir: Path) -> RawData:
         train = [examples[i] for i in train_idx]
         evaluation = [examples[i] for i in eval_idx]
     else:
-        eval_labels, _ = _index_labels([r[2] for r in eval_rows], names, "data.eval_path")
+        eval_labels, _ = index_labels([r[2] for r in eval_rows], names, "data.eval_path")
         rng = np.random.RandomState(cfg.seed)
         train = [examples[i] for i in rng.permutation(len(examples))]
         evaluation = [
@@ -565,115 +472,14 @@ def limit_splits(train: list, evaluation: list, cfg: DataConfig) -> tuple[list, 
     return train, evaluation
 
 
-def encode(
-    processor: Any,
-    examples: Sequence[Example],
-    input_names: Sequence[str],
-    max_length: int,
-    *,
-    pad_to_max: bool = False,
-) -> EncodedSplit:
-    """Tokenise (truncating to max_length); padding is left to batching unless pad_to_max.
-
-    Image/audio pre-processors (`media.ImageProcessor`, `AudioProcessor`) encode their examples
-    themselves: fixed-size float arrays, nothing to pad."""
-    if not examples:
-        return EncodedSplit([])
-    if hasattr(processor, "encode_examples"):
-        return EncodedSplit(processor.encode_examples(examples, input_names, max_length))
-    texts = [e.text for e in examples]
-    pairs = [e.text_pair for e in examples]
-    kwargs: dict[str, Any] = {"truncation": True, "max_length": max_length}
-    if pad_to_max:
-        kwargs["padding"] = "max_length"
-    if any(p is not None for p in pairs):
-        encoded = processor(texts, [p or "" for p in pairs], **kwargs)
-    else:
-        encoded = processor(texts, **kwargs)
-    features = []
-    for i, example in enumerate(examples):
-        feature = {name: list(encoded[name][i]) for name in input_names if name in encoded}
-        if "token_type_ids" in input_names and "token_type_ids" not in feature:
-            feature["token_type_ids"] = [0] * len(feature["input_ids"])
-        if "attention_mask" in input_names and "attention_mask" not in feature:
-            feature["attention_mask"] = [1] * len(feature["input_ids"])
-        feature["label"] = example.label
-        features.append(feature)
-    return EncodedSplit(features)
-
-
-def prepare_data(
-    config: PipelineConfig, config_dir: Path, processor: Any, input_names: Sequence[str]
-) -> DataBundle:
-    """Examples read, split and tokenised for training and per-epoch evaluation.
-
-    A task with data of its own shape (question answering: question, context, answer span) reads
-    and encodes it itself through its optional `prepare_data` hook."""
-    own = getattr(get_task(config.model.task), "prepare_data", None)
-    if own is not None:
-        return own(config, config_dir, processor, input_names)
-    raw = load_examples(config.data, config_dir)
-    length = config.data.max_seq_length
-    pad_id = getattr(processor, "pad_token_id", None)
-    return DataBundle(
-        train=encode(processor, raw.train, input_names, length),
-        eval=encode(processor, raw.eval, input_names, length),
-        label_names=raw.label_names,
-        input_names=tuple(input_names),
-        pad_id=int(pad_id) if pad_id is not None else 0,
-    )
-
-
-def load_eval_arrays(
-    config: PipelineConfig, config_dir: Path, limit: int | None = None
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The eval split as int64 arrays [N, data.max_seq_length] by input name, and int64 labels [N].
-
-    Images: float32 `pixel_values` [N, C, H, W]; audio: float32 `input_values` [N, max_seq_length].
-    Question answering (the task's `load_eval_arrays` hook): labels [N, 2], answer start and end."""
-    return load_split_arrays(config, config_dir, "eval", limit)
-
-
-def load_split_arrays(
-    config: PipelineConfig, config_dir: Path, split: Literal["train", "eval"], limit: int | None = None
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """`load_eval_arrays` for either split: the first `limit` examples of the train split are the
-    calibration set of post-training quantization, encoded exactly as the eval inputs are."""
-    config_dir = Path(config_dir)
-    processor = load_processor(config.model, config_dir)
-    input_names = model_input_names(config.model, config_dir, processor)
-    own = getattr(get_task(config.model.task), "load_eval_arrays", None)
-    if own is not None:
-        return own(config, config_dir, processor, input_names, limit, split=split)
-    raw = load_examples(config.data, config_dir)
-    examples = raw.eval if split == "eval" else raw.train
-    examples = examples if limit is None else examples[: max(int(limit), 0)]
-    split_data = encode(processor, examples, input_names, config.data.max_seq_length, pad_to_max=True)
-    length = config.data.max_seq_length
-    arrays = {
-        name: (
-            np.stack([f[name] for f in split_data.features]).astype(np.float32)
-            if split_data.features and isinstance(split_data.features[0][name], np.ndarray)
-            else np.asarray([f[name] for f in split_data.features], dtype=np.int64).reshape(
-                len(split_data), length
-            )
-        )
-        for name in input_names
-    }
-    return arrays, split_data.labels.reshape(len(split_data))
-
-
 __all__ = [
     "DataBundle",
     "EncodedSplit",
     "Example",
     "RawData",
-    "encode",
-    "load_eval_arrays",
     "load_examples",
-    "load_split_arrays",
-    "prepare_data",
     "label_name",
+    "limit_splits",
     "quotable",
     "read_jsonl_lines",
     "stratified_split",
