@@ -40,7 +40,7 @@ pipeline: $(STAMP)
 	$(BIN)/ov-movement run $(CONFIG_PATH) $(ARGS)
 
 stage: $(STAMP)
-	@test -n "$(STAGE)" || { echo "usage: make stage STAGE=<sparsify|mask|export|convert|quantize|benchmark|baseline|report> CONFIG=..."; exit 2; }
+	@test -n "$(STAGE)" || { echo "usage: make stage STAGE=<sparsify|mask|export|convert|quantize|benchmark|baseline|package|report> CONFIG=..."; exit 2; }
 	$(BIN)/ov-movement run $(CONFIG_PATH) --only $(STAGE) $(ARGS)
 
 test: $(STAMP)
