@@ -719,7 +719,13 @@ def _task_problems(data: dict[str, Any]) -> list[Any]:
     """A source that cannot feed the task (from TASKS/DATA_SOURCES); question answering's fixed head."""
     task = _get(data.get("model"), "task") or ModelConfig.model_fields["task"].default
     source = _get(data.get("data"), "source") or DataConfig.model_fields["source"].default
-    if task not in TASKS or source not in DATA_SOURCES:  # pydantic reports the unknown value itself
+    if (
+        not isinstance(task, str)
+        or not isinstance(source, str)
+        or task not in TASKS
+        or source not in DATA_SOURCES
+    ):
+        # pydantic reports a value of the wrong type, or an unknown one, itself
         return []
     problems = []
     reads = TASKS[task]

@@ -59,3 +59,13 @@ def test_the_declarations_validation_reads_are_the_registries():
 
     assert {name: source.feeds for name, source in SOURCES.items()} == DATA_SOURCES
     assert {name: task.reads for name, task in TASK_REGISTRY.items()} == TASKS
+
+
+def test_a_task_or_source_of_the_wrong_type_is_a_config_error():
+    """Found by the property test: a list where the task name goes reached the task/source check."""
+    from ov_movement.config.load import validate_pipeline
+    from ov_movement.errors import ConfigError
+
+    for document in ({"model": {"task": [None]}}, {"data": {"source": {"a": 1}}}):
+        with pytest.raises(ConfigError):
+            validate_pipeline(document)
