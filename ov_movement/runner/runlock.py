@@ -62,25 +62,16 @@ class RunLock:
                 f"cannot use {self.workdir} as the workdir: {reason}{culprit}; "
                 "pass another --workdir (or set `workdir` in the config)"
             ) from None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pid = holder_pid(self.workdir) or "?"
-                if not self.wait:
-                    raise StageError(
-                        f"another ov-movement run (pid {pid}) is using {self.workdir}; "
-                        "wait for it to finish, or pass --wait to queue behind it"
-                    ) from None
-                self.notify(f"waiting for the ov-movement run (pid {pid}) using {self.workdir} ...")
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
+        self._fd = _hold(fd, self.workdir, self._busy)
         return self
+
+    def _busy(self, pid: str) -> None:
+        if not self.wait:
+            raise StageError(
+                f"another ov-movement run (pid {pid}) is using {self.workdir}; "
+                "wait for it to finish, or pass --wait to queue behind it"
+            ) from None
+        self.notify(f"waiting for the ov-movement run (pid {pid}) using {self.workdir} ...")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -88,6 +79,23 @@ class RunLock:
         if self._fd is not None:
             os.close(self._fd)  # releases the flock
             self._fd = None
+
+
+def _hold(fd: int, directory: Path, busy: Callable[[str], None]) -> int:
+    """Take the exclusive flock on `fd` and write our pid into it. When another process holds it,
+    `busy(its pid)` is called first: it may raise (then `fd` is closed), else we block until free."""
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            busy(holder_pid(directory) or "?")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 # ---- one process per cache entry ------------------------------------------------------------------
@@ -114,21 +122,13 @@ class StageLock:
     def __enter__(self) -> StageLock:
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pid = holder_pid(self.directory) or "?"
-                self.notify(
-                    f"{self.stage}: waiting for pid {pid}, which is computing the same cache entry ..."
-                )
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
+        self._fd = _hold(
+            fd,
+            self.directory,
+            lambda pid: self.notify(
+                f"{self.stage}: waiting for pid {pid}, which is computing the same cache entry ..."
+            ),
+        )
         return self
 
     def __exit__(
