@@ -4,7 +4,6 @@ benchmark, its inputs, the library versions and the cache fingerprints it came f
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from ov_movement.deploy.predictor import HF_DIR, OVMS_DIR
@@ -16,13 +15,9 @@ _LIBRARIES = ("ov-movement", "openvino", "openvino-tokenizers", "nncf", "torch",
 
 
 def _versions() -> dict[str, str]:
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
+    from ov_movement.runner.fingerprint import installed_versions
+
+    return installed_versions(_LIBRARIES)
 
 
 def _percent(value: Any) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -36,15 +36,20 @@ _MAX_CHANGES_SHOWN = 6
 MISSING_FILE = "missing"  # the digest of a path that does not exist (dependencies.py)
 
 
-@cache
-def package_versions() -> dict[str, str]:
+def installed_versions(names: Sequence[str]) -> dict[str, str]:
+    """name -> installed version of each distribution, "absent" where it is not installed."""
     versions = {}
-    for name in VERSIONED_PACKAGES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
     return versions
+
+
+@cache
+def package_versions() -> dict[str, str]:
+    return installed_versions(VERSIONED_PACKAGES)
 
 
 def canonical(value: Any) -> Any:
@@ -288,6 +293,7 @@ __all__ = [
     "Fingerprint",
     "VERSIONED_PACKAGES",
     "canonical",
+    "installed_versions",
     "canonical_json",
     "compute_fingerprints",
     "describe_changes",
