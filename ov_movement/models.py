@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     pass
 
 log = logging.getLogger(__name__)
+# The weights file transformers writes (`save_pretrained`), whose header gives the tensor shapes.
+SAFETENSORS_WEIGHTS = "model.safetensors"
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ def _hf_model(model: Any) -> Any:
 
 def _checkpoint_shapes(weights_dir: Path) -> dict[str, list[int]]:
     """Tensor shapes recorded in the directory's model.safetensors header (empty if there is none)."""
-    file = weights_dir / "model.safetensors"
+    file = weights_dir / SAFETENSORS_WEIGHTS
     if not file.is_file():
         return {}
     try:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ov_movement.config.pipeline import BenchmarkConfig
 
 REPORT_NAME = "benchmark_report.json"
+COMMAND_NAME = "command.json"  # the exact command line, to rerun a measurement by hand
+DEVICE_CONFIG_NAME = "device_config.json"  # -load_config: the thread count
 # benchmark_app's JSON rounds latencies to 10 us; its log prints the median with 4 digits.
 _MEDIAN_LINE = re.compile(r"^\[ INFO \]\s+Median:\s+([0-9.]+)\s+(ms|us)\s*$", re.MULTILINE)
 _RUNTIME_LINE = re.compile(r"^\[ INFO \]\s+([A-Z_]+):\s+(.*?)\s*$", re.MULTILINE)
@@ -156,7 +158,7 @@ def build_command(
     if settings.inference_precision != "default":
         cmd += ["-infer_precision", settings.inference_precision]
     if settings.nthreads:
-        config_path = report_dir / "device_config.json"
+        config_path = report_dir / DEVICE_CONFIG_NAME
         config_path.write_text(
             json.dumps({settings.device: {"INFERENCE_NUM_THREADS": str(settings.nthreads)}})
         )
@@ -244,7 +246,7 @@ def run_benchmark_app(
     exe = exe or find_benchmark_app()
     report_dir.mkdir(parents=True, exist_ok=True)  # benchmark_app does not create it
     cmd = build_command(exe, model_path, settings, report_dir, data_shape)
-    (report_dir / "command.json").write_text(json.dumps(cmd, indent=1))
+    (report_dir / COMMAND_NAME).write_text(json.dumps(cmd, indent=1))
     meter = BackgroundMeter()
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

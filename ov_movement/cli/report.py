@@ -60,6 +60,7 @@ def main(args: argparse.Namespace) -> int:
     from ov_movement.reporting.markdown import headline
     from ov_movement.reporting.sources import read_json
     from ov_movement.runner.store import MANIFEST
+    from ov_movement.stages.report import REPORT_MD
 
     loaded = load_pipeline(args.file)
     if is_sweep(loaded, args.sets):
@@ -97,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
             console.print(Text(f"{stage}: {summary or 'done'} ({stage_dirs[stage]})"))
     if data.missing:
         console.print(Text("not available yet: " + ", ".join(data.missing), style="yellow"))
-    report_md = root / "report" / "report.md"
+    report_md = root / "report" / REPORT_MD
     if report_md.is_file():
         console.print(Text(f"full report: {report_md}"))
     return 0

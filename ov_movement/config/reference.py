@@ -39,6 +39,9 @@ from ov_movement.config.pipeline import (
 from ov_movement.config.sweep import SweepConfig
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# The generated schema files (`ov-movement schema --out DIR`).
+PIPELINE_SCHEMA = "pipeline.schema.json"
+COMPRESSION_SCHEMA = "compression.schema.json"
 
 # Where ov-movement and NNCF 2.19's schema (`NNCFConfig.from_dict`) disagree, on purpose.
 NNCF_DIFFERENCES: dict[str, tuple[str, str]] = {
@@ -98,8 +101,8 @@ def schemas() -> dict[str, dict[str, Any]]:
         **compression,
     }
     return {
-        "pipeline.schema.json": {"$schema": JSON_SCHEMA_DIALECT, **pipeline},
-        "compression.schema.json": {"$schema": JSON_SCHEMA_DIALECT, **compression},
+        PIPELINE_SCHEMA: {"$schema": JSON_SCHEMA_DIALECT, **pipeline},
+        COMPRESSION_SCHEMA: {"$schema": JSON_SCHEMA_DIALECT, **compression},
     }
 
 

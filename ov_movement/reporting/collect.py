@@ -22,21 +22,25 @@ from ov_movement.reporting.sources import (
     training_history,
 )
 from ov_movement.runner.store import MANIFEST
+from ov_movement.stages.baseline import EVAL_FILE as BASELINE_EVAL_FILE
+from ov_movement.stages.benchmark import SUMMARY_NAME as BENCHMARK_FILE
+from ov_movement.training.session import EVAL_FILE as TRAINING_EVAL_FILE
+from ov_movement.training.session import SPARSITY_TABLE, TRAIN_LOG
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import PipelineConfig
 
-# (stage, file) pairs the report reads; the ones not found are listed in the report.
-SOURCES = (
-    ("sparsify", "train_log.jsonl"),
-    ("sparsify", "eval.json"),
-    ("mask", "train_log.jsonl"),
-    ("mask", "eval.json"),
-    ("mask", "sparsity_table.json"),
-    ("convert", "stats.json"),
-    ("benchmark", "benchmark.json"),
-    ("baseline", "eval.json"),
-)
+# The (stage, file) pairs the report reads, each file name imported from the code that writes it;
+# the ones not found are listed in the report.
+WARMUP_LOG = ("sparsify", TRAIN_LOG)
+WARMUP_EVAL = ("sparsify", TRAINING_EVAL_FILE)
+FINAL_LOG = ("mask", TRAIN_LOG)
+FINAL_EVAL = ("mask", TRAINING_EVAL_FILE)
+SPARSITY = ("mask", SPARSITY_TABLE)
+IR_STATS = ("convert", "stats.json")
+BENCHMARK = ("benchmark", BENCHMARK_FILE)
+BASELINE_EVAL = ("baseline", BASELINE_EVAL_FILE)
+SOURCES = (WARMUP_LOG, WARMUP_EVAL, FINAL_LOG, FINAL_EVAL, SPARSITY, IR_STATS, BENCHMARK, BASELINE_EVAL)
 
 
 @dataclass
@@ -97,22 +101,22 @@ def collect(config: PipelineConfig, stage_dirs: Mapping[str, Path], title: str |
         return read_json(p) if p else None
 
     params = config.movement.params
-    logs = [read_jsonl(p) for stage in ("sparsify", "mask") if (p := path(stage, "train_log.jsonl"))]
+    logs = [read_jsonl(p) for log in (WARMUP_LOG, FINAL_LOG) if (p := path(*log))]
     history = training_history(
         logs, (params.warmup_start_epoch, params.warmup_end_epoch), steps_per_epoch=params.steps_per_epoch
     )
-    layers, blocks = sparsity_table(load("mask", "sparsity_table.json"))
+    layers, blocks = sparsity_table(load(*SPARSITY))
     return ReportData(
         title=title or config.report.title or f"ov-movement report: {config.name or 'pipeline'}",
         config=config,
         history=history,
         layers=layers,
         blocks=blocks,
-        warmup_eval=final_eval_metrics(load("sparsify", "eval.json")),
-        final_eval=final_eval_metrics(load("mask", "eval.json")),
-        baseline_eval=final_eval_metrics(load("baseline", "eval.json")),
-        stats=load("convert", "stats.json"),
-        benchmark=load("benchmark", "benchmark.json"),
+        warmup_eval=final_eval_metrics(load(*WARMUP_EVAL)),
+        final_eval=final_eval_metrics(load(*FINAL_EVAL)),
+        baseline_eval=final_eval_metrics(load(*BASELINE_EVAL)),
+        stats=load(*IR_STATS),
+        benchmark=load(*BENCHMARK),
         missing=missing,
         provenance=stage_origins(stage_dirs),
     )

@@ -9,7 +9,16 @@ from ov_movement import __version__
 from ov_movement.benchmarking.summary import NOISE_ADVICE
 from ov_movement.benchmarking.variants import label
 from ov_movement.reporting import literal, tables
-from ov_movement.reporting.collect import ReportData
+from ov_movement.reporting.collect import (
+    BASELINE_EVAL,
+    BENCHMARK,
+    FINAL_EVAL,
+    FINAL_LOG,
+    IR_STATS,
+    SPARSITY,
+    WARMUP_LOG,
+    ReportData,
+)
 from ov_movement.reporting.literal import Code, Link, Spans, Strong, join
 from ov_movement.reporting.tables import source
 
@@ -57,7 +66,7 @@ def speedup_line(benchmark: Mapping[str, Any]) -> Spans | None:
             Strong("Noisy benchmark:"),
             f" the pruned IR latency speedup ranged {pruned['min']:.2f}x to {pruned['max']:.2f}x {rounds} "
             f"({verdict.get('reason')}), so no figure is claimed; {verdict.get('advice', NOISE_ADVICE)}",
-            _from(source("benchmark", "benchmark.json")),
+            _from(source(*BENCHMARK)),
             ".",
         )
     bound = benchmark.get("flop_bound_speedup")
@@ -68,7 +77,7 @@ def speedup_line(benchmark: Mapping[str, Any]) -> Spans | None:
         Strong(f"{pruned['median']:.2f}x"),
         f" (min {pruned['min']:.2f}x, max {pruned['max']:.2f}x {rounds}{checked})",
         *bound_text,
-        _from(source("benchmark", "benchmark.json")),
+        _from(source(*BENCHMARK)),
         ".",
     )
 
@@ -84,15 +93,15 @@ def headline(data: ReportData) -> list[Spans]:
     parts, origins = [], []
     if data.baseline_eval and "accuracy" in data.baseline_eval:
         parts.append(f"dense fine-tuned baseline {100 * data.baseline_eval['accuracy']:.2f}%")
-        origins.append(source("baseline", "eval.json"))
+        origins.append(source(*BASELINE_EVAL))
     if data.final_eval and "accuracy" in data.final_eval:
         parts.append(f"torch sparse {100 * data.final_eval['accuracy']:.2f}%")
-        origins.append(source("mask", "eval.json"))
+        origins.append(source(*FINAL_EVAL))
     for name in ("dense", "pruned"):
         if "accuracy" in accuracy.get(name, {}):
             parts.append(f"{name} IR {100 * accuracy[name]['accuracy']:.2f}%")
     if any("accuracy" in accuracy.get(name, {}) for name in ("dense", "pruned")):
-        origins.append(source("benchmark", "benchmark.json"))
+        origins.append(source(*BENCHMARK))
     if parts:
         spans = "exact_match" in (data.final_eval or {})  # question answering: accuracy = exact match
         lines.append(
@@ -108,7 +117,7 @@ def headline(data: ReportData) -> list[Spans]:
             Spans(
                 f"IR weights: {dense_bytes / 1e6:.2f} MB dense → {pruned_bytes / 1e6:.2f} MB pruned "
                 f"({100 * pruned_bytes / dense_bytes:.1f}%)",
-                _from(source("convert", "stats.json")),
+                _from(source(*IR_STATS)),
                 ".",
             )
         )
@@ -162,7 +171,7 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
         "Model variants",
         tables.variants_table(data),
         "no benchmark results found",
-        source("benchmark", "benchmark.json"),
+        source(*BENCHMARK),
     )
     if "variants" in images:
         out += [f"![Accuracy vs latency of every model variant]({images['variants']})", ""]
@@ -185,13 +194,13 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
         "",
     ]
     if data.history.steps:
-        logs = [source("sparsify", "train_log.jsonl"), source("mask", "train_log.jsonl")]
+        logs = [source(*WARMUP_LOG), source(*FINAL_LOG)]
         out += [literal.to_markdown(Spans("Source: ", join(logs), ".")), ""]
     out += _section(
         "Kept structure",
         tables.structure_table(data.blocks),
         "no sparsity table found",
-        source("mask", "sparsity_table.json"),
+        source(*SPARSITY),
     )
     if "structure" in images:
         out += [f"![Attention heads and FFN neurons kept per block]({images['structure']})", ""]
@@ -199,13 +208,13 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
         "Model size",
         tables.size_table(data.stats),
         "no convert statistics found",
-        source("convert", "stats.json"),
+        source(*IR_STATS),
     )
     out += _section(
         "Benchmark",
         tables.benchmark_table(data.benchmark),
         "no benchmark results found",
-        source("benchmark", "benchmark.json"),
+        source(*BENCHMARK),
     )
     out += [
         "Speedup = dense latency / model latency, per interleaved round (A B C A B C ...), then "
@@ -217,13 +226,13 @@ def render_markdown(data: ReportData, images: Mapping[str, str] | None = None) -
         "Machine",
         tables.machine_table(data.benchmark),
         "no benchmark results found",
-        source("benchmark", "benchmark.json"),
+        source(*BENCHMARK),
     )
     out += _section(
         "Linear-layer sparsity",
         tables.layer_table(data.layers),
         "no per-layer table found",
-        source("mask", "sparsity_table.json"),
+        source(*SPARSITY),
     )
     if data.provenance:
         out += _section("Provenance", provenance_table(data), "")

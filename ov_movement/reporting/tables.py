@@ -9,7 +9,13 @@ from typing import Any
 
 from ov_movement.benchmarking.variants import label
 from ov_movement.reporting import literal
-from ov_movement.reporting.collect import ReportData
+from ov_movement.reporting.collect import (
+    BASELINE_EVAL,
+    BENCHMARK,
+    FINAL_EVAL,
+    WARMUP_EVAL,
+    ReportData,
+)
 from ov_movement.reporting.literal import Code, Link, Spans, join
 from ov_movement.reporting.sources import BlockRow, LayerRow
 
@@ -110,11 +116,11 @@ def config_table(data: ReportData) -> Table:
 
 def accuracy_table(data: ReportData) -> Table:
     accuracy = (data.benchmark or {}).get("accuracy", {})
-    ir = source("benchmark", "benchmark.json")
+    ir = source(*BENCHMARK)
     entries = [
-        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32", source("baseline", "eval.json")),
-        ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32", source("sparsify", "eval.json")),
-        ("torch, sparse final (mask)", data.final_eval, "f32", source("mask", "eval.json")),
+        ("torch, dense fine-tuning (baseline)", data.baseline_eval, "f32", source(*BASELINE_EVAL)),
+        ("torch, end of warm-up (sparsify)", data.warmup_eval, "f32", source(*WARMUP_EVAL)),
+        ("torch, sparse final (mask)", data.final_eval, "f32", source(*FINAL_EVAL)),
         ("dense IR (OpenVINO)", accuracy.get("dense"), None, ir),
         ("pruned IR (OpenVINO)", accuracy.get("pruned"), None, ir),
     ]

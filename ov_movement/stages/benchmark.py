@@ -33,6 +33,7 @@ from ov_movement.benchmarking.variants import (
 from ov_movement.errors import StageError
 from ov_movement.reporting.sources import final_eval_metrics, read_json
 from ov_movement.stages.base import StageContext, StageResult
+from ov_movement.training.session import EVAL_FILE as TRAINING_EVAL_FILE
 
 SUMMARY_NAME = "benchmark.json"
 
@@ -80,7 +81,7 @@ def _evaluate(ctx: StageContext, paths: dict[str, Path]) -> dict[str, Any]:
     for entry in accuracy.values():
         entry["precision"] = "f32"
     mask_dir = ctx.inputs.get("mask")
-    torch_metrics = final_eval_metrics(read_json(mask_dir / "eval.json")) if mask_dir else None
+    torch_metrics = final_eval_metrics(read_json(mask_dir / TRAINING_EVAL_FILE)) if mask_dir else None
     if torch_metrics:
         accuracy = {"torch": torch_metrics, **accuracy}
     return accuracy

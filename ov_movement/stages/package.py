@@ -29,6 +29,7 @@ from ov_movement.errors import ConfigError, ConfigIssue, StageError, Verificatio
 from ov_movement.reporting.sources import final_eval_metrics, read_json
 from ov_movement.reporting.variants import VariantRow, recommend, variant_rows
 from ov_movement.stages.base import StageContext, StageResult
+from ov_movement.stages.baseline import EVAL_FILE as BASELINE_EVAL_FILE
 
 SUMMARY_NAME = BUNDLE_FILE
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def choose_variant(ctx: StageContext, benchmark: dict[str, Any]) -> tuple[Varian
             )
         return row, f"package.model: {cfg.model}"
     baseline_dir = ctx.inputs.get("baseline")
-    baseline_eval = final_eval_metrics(read_json(baseline_dir / "eval.json")) if baseline_dir else None
+    baseline_eval = final_eval_metrics(read_json(baseline_dir / BASELINE_EVAL_FILE)) if baseline_dir else None
     drop = cfg.max_accuracy_drop if cfg.max_accuracy_drop is not None else ctx.config.report.max_accuracy_drop
     chosen = recommend(rows, baseline_eval, drop)
     if chosen is None:

@@ -18,6 +18,10 @@ from ov_movement.reporting.plots import plot_accuracy_latency, plot_kept_structu
 from ov_movement.reporting.variants import pareto_front, recommend, variant_rows
 from ov_movement.stages.base import StageContext, StageResult
 
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+TABLES_JSON = "tables.json"  # the report's tables as data
+
 
 def run(ctx: StageContext) -> StageResult:
     data = collect(ctx.config, ctx.inputs)
@@ -31,9 +35,9 @@ def run(ctx: StageContext) -> StageResult:
         plot_accuracy_latency(rows, pareto_front(rows), chosen, out / VARIANTS_PNG)
         images["variants"] = VARIANTS_PNG
     markdown = render_markdown(data, images)
-    (out / "report.md").write_text(markdown, encoding="utf-8")
+    (out / REPORT_MD).write_text(markdown, encoding="utf-8")
     if ctx.config.report.html:
-        (out / "report.html").write_text(render_html(markdown, out, data.title), encoding="utf-8")
+        (out / REPORT_HTML).write_text(render_html(markdown, out, data.title), encoding="utf-8")
     # The same tables as data, for scripts that would otherwise scrape the Markdown.
     table_list = [
         tables.variants_table(data),
@@ -43,9 +47,7 @@ def run(ctx: StageContext) -> StageResult:
         tables.benchmark_table(data.benchmark),
         tables.machine_table(data.benchmark),
     ]
-    (out / "tables.json").write_text(
-        json.dumps([asdict(t) for t in table_list], indent=1, ensure_ascii=False)
-    )
+    (out / TABLES_JSON).write_text(json.dumps([asdict(t) for t in table_list], indent=1, ensure_ascii=False))
 
     metrics: dict[str, object] = {"missing_inputs": len(data.missing)}
     if data.final_linear_sparsity_pct is not None:
@@ -54,7 +56,7 @@ def run(ctx: StageContext) -> StageResult:
         metrics["torch_accuracy"] = data.final_eval["accuracy"]
     if chosen:
         metrics["recommended"] = chosen.variant.name if chosen.variant else None
-    summary = f"report.md{' + report.html' if ctx.config.report.html else ''}, {len(images)} plots"
+    summary = f"{REPORT_MD}{' + ' + REPORT_HTML if ctx.config.report.html else ''}, {len(images)} plots"
     if chosen and chosen.variant:
         summary += f"; recommended: {chosen.variant.label}"
     if data.missing:
