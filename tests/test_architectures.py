@@ -289,3 +289,14 @@ def test_architecture_through_sparsify_mask_export_convert(name, tmp_path):
     for kind in ("attention_heads", "ffn_neurons"):  # None: nothing of that kind was masked
         assert convert["removal_efficiency"][kind] in (None, 1.0)
     assert convert["removal_efficiency"]["ffn_neurons"] == 1.0
+
+
+def test_one_record_per_architecture_names_its_preset_and_is_tested_on_a_tiny_model():
+    """ov_movement.architectures is the one place an architecture is described: its preset exists,
+    every preset has a record, and every record has a tiny model in this module's parametrisation."""
+    from ov_movement.architectures import ARCHITECTURES
+    from ov_movement.config.presets import PRESETS
+
+    assert {record.preset for record in ARCHITECTURES.values()} == set(PRESETS)
+    assert set(ARCHITECTURES) == {t for preset in PRESETS.values() for t in preset.model_types}
+    assert {record.preset for record in ARCHITECTURES.values()} == set(ARCHS)

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ov_movement.architectures import model_types_of_preset
+
 DEFAULT_PRESET_BLOCK = 32
 
 
@@ -30,7 +32,6 @@ DEFAULT_PRESET_BLOCK = 32
 class ScopePreset:
     name: str
     title: str
-    model_types: tuple[str, ...]  # Hugging Face `model_type`s the preset is written for
     model_class: str  # the class ov-movement compresses (node names start with it)
     attention: str  # block mode: Q, K, V and the attention output projection
     ffn_in: str  # per_dim axis 0: the FFN's first linear (produces the neurons)
@@ -43,6 +44,12 @@ class ScopePreset:
     # The `ignored` entries that are the classification head: left out for a model whose head sits
     # outside the compressed part (question answering), where they would match nothing.
     head: tuple[str, ...] = ()
+
+    @property
+    def model_types(self) -> tuple[str, ...]:
+        """The Hugging Face `model_type`s the preset is written for (their records in
+        ov_movement.architectures name it)."""
+        return model_types_of_preset(self.name)
 
     def structure(self, block: int = DEFAULT_PRESET_BLOCK) -> list[dict[str, Any]]:
         """The `sparse_structure_by_scopes` entries, attention in `block` x `block` blocks."""
@@ -67,7 +74,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="bert",
             title="BERT",
-            model_types=("bert",),
             model_class="BertFor*",
             attention="{re}.*BertAttention.*",
             ffn_in="{re}.*BertIntermediate.*",
@@ -79,7 +85,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="roberta",
             title="RoBERTa",
-            model_types=("roberta",),
             model_class="RobertaFor*",
             attention="{re}.*RobertaAttention.*",
             ffn_in="{re}.*RobertaIntermediate.*",
@@ -92,7 +97,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="distilbert",
             title="DistilBERT",
-            model_types=("distilbert",),
             model_class="DistilBertFor*",
             attention="{re}.*(MultiHeadSelfAttention|DistilBertSelfAttention).*",
             ffn_in=r"{re}.*FFN\[ffn\]/NNCFLinear\[lin1\].*",
@@ -104,7 +108,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="mobilebert",
             title="MobileBERT",
-            model_types=("mobilebert",),
             model_class="MobileBertFor*",
             attention="{re}.*MobileBertAttention.*",
             ffn_in="{re}.*MobileBertIntermediate.*",
@@ -121,7 +124,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="vit",
             title="ViT",
-            model_types=("vit",),
             model_class="ViTForImageClassification",
             attention="{re}.*ViTAttention.*",
             ffn_in=r"{re}.*(ViTIntermediate|ViTMLP\[mlp\]/NNCFLinear\[fc1\]).*",
@@ -132,7 +134,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="swin",
             title="Swin",
-            model_types=("swin",),
             model_class="SwinForImageClassification",
             attention="{re}.*SwinAttention.*",
             ffn_in=r"{re}.*(SwinIntermediate|SwinMLP\[mlp\]/NNCFLinear\[fc1\]).*",
@@ -144,7 +145,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="clip",
             title="CLIP vision tower",
-            model_types=("clip", "clip_vision_model"),
             model_class="CLIPVisionModelWithProjection",
             attention="{re}.*CLIPAttention.*",
             ffn_in=r"{re}.*CLIPMLP\[mlp\]/NNCFLinear\[fc1\].*",
@@ -156,7 +156,6 @@ PRESETS: dict[str, ScopePreset] = {
         ScopePreset(
             name="wav2vec2",
             title="Wav2Vec2",
-            model_types=("wav2vec2",),
             model_class="Wav2Vec2ForSequenceClassification",
             attention="{re}.*Wav2Vec2Attention.*",
             ffn_in="{re}.*intermediate_dense.*",

@@ -10,157 +10,23 @@ output is exactly zero, so dropping it is exact:
 - FFN neuron j: its row of the first linear is zero, and either its column of the second linear
   is zero or its bias is zero too (every supported activation maps 0 to 0).
 
-Architectures are described by a small table of module paths relative to one block (one record
-per architecture, with a layout per class layout of the supported transformers releases), so
-adding one is a table entry. torch is imported lazily: the convert stage reads the JSON form only.
+Architectures are described by their block layouts: module paths relative to one block, a layout
+per class layout of the supported transformers releases, kept in the one record per architecture
+of `ov_movement.architectures`, so adding one is a table entry. torch is imported lazily: the convert stage reads the JSON form only.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ov_movement.architectures import ARCHITECTURES, Architecture, BlockLayout
 from ov_movement.errors import StageError
 
 if TYPE_CHECKING:
     import torch
 
-
-@dataclass(frozen=True)
-class BlockLayout:
-    """Where the attention and FFN linears of one block sit (paths relative to the block).
-
-    `attention_core`: the sub-module computing the per-head context from the hidden states
-    (replaced by a pass-through when every head is masked); None when the attention module also
-    holds the output projection (DistilBERT, Wav2Vec2, CLIP; ViT and Swin on transformers 5): then
-    the whole `attention` module is replaced.
-    """
-
-    block: str  # regex on full module names, matching each transformer block
-    attention: str
-    attention_core: str | None
-    q: str
-    k: str
-    v: str
-    o: str
-    ffn_in: str
-    ffn_act: str
-    ffn_out: str
-
-
-@dataclass(frozen=True)
-class ArchSpec:
-    """One record per architecture: its block layouts (one per class layout of the transformers
-    releases supported: the first whose modules exist in the model is used) and whether OpenVINO's
-    pruning pass removes masked FFN neurons by itself, which decides whether `export.shrink: auto`
-    drops them torch-side. Masked heads are always dropped torch-side (`shrink.plan_shrink`)."""
-
-    layouts: tuple[BlockLayout, ...]
-    ov_removes_ffn: bool = True
-
-
-_BERT_LIKE = BlockLayout(
-    block=r"encoder\.layer\.\d+$",
-    attention="attention",
-    attention_core="attention.self",
-    q="attention.self.query",
-    k="attention.self.key",
-    v="attention.self.value",
-    o="attention.output.dense",
-    ffn_in="intermediate.dense",
-    ffn_act="intermediate.intermediate_act_fn",
-    ffn_out="output.dense",
-)
-# transformers 5 folds ViT's and Swin's attention into one module with q/k/v/o_proj and the FFN into
-# an `mlp` (fc1, fc2); ViT's blocks also moved from `encoder.layer` to `layers`.
-_FUSED_ATTENTION_MLP = dict(
-    attention="attention",
-    attention_core=None,
-    q="attention.q_proj",
-    k="attention.k_proj",
-    v="attention.v_proj",
-    o="attention.o_proj",
-    ffn_in="mlp.fc1",
-    ffn_act="mlp.activation_fn",
-    ffn_out="mlp.fc2",
-)
-_SWIN_BLOCK = r"layers\.\d+\.blocks\.\d+$"
-
-# Every entry is tested end to end on a tiny model (tests/test_architectures.py) with both tested
-# sets (constraints.txt: transformers 4.57; constraints-latest.txt: transformers 5.x).
-ARCHITECTURES: dict[str, ArchSpec] = {
-    "bert": ArchSpec((_BERT_LIKE,)),
-    "roberta": ArchSpec((_BERT_LIKE,)),
-    "mobilebert": ArchSpec((_BERT_LIKE,)),
-    "swin": ArchSpec(
-        (
-            replace(_BERT_LIKE, block=_SWIN_BLOCK),
-            BlockLayout(block=_SWIN_BLOCK, **_FUSED_ATTENTION_MLP),
-        )
-    ),
-    "vit": ArchSpec(
-        (
-            replace(
-                _BERT_LIKE,
-                attention_core="attention.attention",
-                q="attention.attention.query",
-                k="attention.attention.key",
-                v="attention.attention.value",
-            ),
-            BlockLayout(block=r"layers\.\d+$", **_FUSED_ATTENTION_MLP),
-        )
-    ),
-    "distilbert": ArchSpec(
-        (
-            BlockLayout(
-                block=r"transformer\.layer\.\d+$",
-                attention="attention",
-                attention_core=None,
-                q="attention.q_lin",
-                k="attention.k_lin",
-                v="attention.v_lin",
-                o="attention.out_lin",
-                ffn_in="ffn.lin1",
-                ffn_act="ffn.activation",
-                ffn_out="ffn.lin2",
-            ),
-        )
-    ),
-    "wav2vec2": ArchSpec(
-        (
-            BlockLayout(
-                block=r"encoder\.layers\.\d+$",
-                attention="attention",
-                attention_core=None,
-                q="attention.q_proj",
-                k="attention.k_proj",
-                v="attention.v_proj",
-                o="attention.out_proj",
-                ffn_in="feed_forward.intermediate_dense",
-                ffn_act="feed_forward.intermediate_act_fn",
-                ffn_out="feed_forward.output_dense",
-            ),
-        )
-    ),
-}
-_CLIP = ArchSpec(
-    (
-        BlockLayout(
-            block=r"encoder\.layers\.\d+$",
-            attention="self_attn",
-            attention_core=None,
-            q="self_attn.q_proj",
-            k="self_attn.k_proj",
-            v="self_attn.v_proj",
-            o="self_attn.out_proj",
-            ffn_in="mlp.fc1",
-            ffn_act="mlp.activation_fn",
-            ffn_out="mlp.fc2",
-        ),
-    )
-)
-ARCHITECTURES |= {"clip": _CLIP, "clip_vision_model": _CLIP}
 
 _HEAD_COUNT_ATTRS = ("num_attention_heads", "n_heads", "num_heads")
 _LINEAR_ROLES = ("q", "k", "v", "o", "ffn_in", "ffn_out")
@@ -225,13 +91,13 @@ class ModelStructure:
         return cls(data["model_type"], [BlockStructure(**b) for b in data["blocks"]])
 
 
-def arch_spec(model_type: str) -> ArchSpec:
+def arch_spec(model_type: str) -> Architecture:
     try:
         return ARCHITECTURES[model_type]
     except KeyError:
         raise StageError(
             f"no structure table for model_type {model_type!r} (known: {', '.join(sorted(ARCHITECTURES))}); "
-            "add an ArchSpec in ov_movement/deploy/structure.py"
+            "add a record to ARCHITECTURES in ov_movement/architectures.py"
         ) from None
 
 
@@ -245,7 +111,7 @@ def _head_count(model: torch.nn.Module, block_path: str, layout: BlockLayout) ->
     raise StageError(f"cannot find the head count of {block_path}.{layout.attention}")
 
 
-def block_layout(model: torch.nn.Module, spec: ArchSpec | None = None) -> tuple[BlockLayout, list[str]]:
+def block_layout(model: torch.nn.Module, spec: Architecture | None = None) -> tuple[BlockLayout, list[str]]:
     """The layout of `model`'s blocks (the first of the spec's whose modules all exist) and the
     full paths of its blocks."""
     spec = spec or arch_spec(model.config.model_type)
@@ -260,7 +126,7 @@ def block_layout(model: torch.nn.Module, spec: ArchSpec | None = None) -> tuple[
     raise StageError(
         f"the {type(model).__name__} ({model_type}) model matches none of the block layouts known for "
         f"{model_type} ({', '.join(repr(layout.block) for layout in spec.layouts)}); add its layout to "
-        "ARCHITECTURES in ov_movement/deploy/structure.py"
+        "its record in ov_movement/architectures.py"
     )
 
 
@@ -324,7 +190,7 @@ def _masked_neurons(ffn_in: torch.nn.Linear, ffn_out: torch.nn.Linear) -> list[i
 
 __all__ = [
     "ARCHITECTURES",
-    "ArchSpec",
+    "Architecture",
     "BlockLayout",
     "BlockStructure",
     "ModelStructure",

@@ -20,11 +20,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ov_movement.architectures import nncf_family_aliases
 from ov_movement.training import fast_threshold
 
 # Families NNCF refuses only because its check reads the class's module name, whose layers are
 # those of an admitted family: treated as that family (RoBERTa is BERT's layer layout; docs/design.md).
-FAMILY_ALIASES = {"roberta": "bert"}
+FAMILY_ALIASES = nncf_family_aliases()  # {"roberta": "bert"}: the records of ov_movement.architectures
 EXTENSION_LOAD_TIMEOUT_S = 1800
 VERIFIED_NNCF = "2.19.0"  # every patch below was verified on this release
 
