@@ -4,7 +4,10 @@ each with the version it was verified on. Check them all when NNCF is upgraded (
 - `legacy_tracing_environment()`: NNCF 2.19.0 reads `NNCF_TORCH_LEGACY_TRACING` when `nncf.torch`
   is imported (movement sparsity needs the legacy tracer) and `NNCF_EXTENSION_LOAD_TIMEOUT` when
   it compiles its CPU extension (quantization-aware training: minutes on a small machine, past
-  NNCF's 60 s default).
+  NNCF's 60 s default). NNCF 2.19.0 builds that extension under torch's `TORCH_EXTENSIONS_DIR`,
+  by default one per-user directory per torch version: two environments with the same torch at
+  different paths (two clones' venvs) would rebuild it in turn, each waiting minutes on the other's
+  lock. Unless the user set it, each environment gets its own directory there.
 - `family_alias(model_family)`: NNCF 2.19.0's structured masking admits a model by the module name
   of its class (`algo.is_supported_model_family`); RoBERTa has BERT's layer layout, so while the
   controller is built that check is replaced by one that admits it.
@@ -16,7 +19,9 @@ each with the version it was verified on. Check them all when NNCF is upgraded (
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,6 +39,20 @@ def legacy_tracing_environment() -> None:
     """Set the environment NNCF reads at import (verified: NNCF 2.19.0); before `import nncf.torch`."""
     os.environ["NNCF_TORCH_LEGACY_TRACING"] = "1"
     os.environ.setdefault("NNCF_EXTENSION_LOAD_TIMEOUT", str(EXTENSION_LOAD_TIMEOUT_S))
+    if "TORCH_EXTENSIONS_DIR" not in os.environ:
+        os.environ["TORCH_EXTENSIONS_DIR"] = environment_extensions_dir()
+
+
+def environment_extensions_dir() -> str:
+    """This Python environment's own directory for compiled torch extensions, next to torch's
+    per-user default (`~/.cache/torch_extensions`): named by interpreter version and a digest of
+    `sys.prefix`, so one venv never rebuilds another's."""
+    from torch.utils.cpp_extension import get_default_build_root
+
+    tag = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
+    return os.path.join(
+        get_default_build_root(), f"py{sys.version_info.major}{sys.version_info.minor}-env-{tag}"
+    )
 
 
 @contextmanager
@@ -68,6 +87,7 @@ __all__ = [
     "EXTENSION_LOAD_TIMEOUT_S",
     "FAMILY_ALIASES",
     "VERIFIED_NNCF",
+    "environment_extensions_dir",
     "family_alias",
     "install_fast_threshold",
     "legacy_tracing_environment",
