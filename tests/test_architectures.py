@@ -45,7 +45,8 @@ def _tiny_model(name: str, num_labels: int = 3):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_preset_matches_the_nncf_graph_and_nncf_groups_heads_and_ffn(name, tmp_path):
-    from ov_movement.models import get_task, load_processor, model_input_names
+    from ov_movement.models import load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import (
         attention_group_count,
         compress,

@@ -127,7 +127,7 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int, width: int = 2, chann
 
 @pytest.mark.parametrize("width", [2, 3, 4])
 def test_wav_files_read_as_mono_float_at_the_configured_rate(tmp_path, width):
-    from ov_movement.data_media import read_wav
+    from ov_movement.data.media import read_wav
 
     t = np.arange(8000) / 8000
     tone = 0.5 * np.sin(2 * np.pi * 440 * t)
@@ -171,7 +171,7 @@ def test_audio_folder_reads_one_directory_per_class(tmp_path):
 def test_image_processor_reads_the_models_preprocessor_config(tmp_path):
     from transformers import AutoConfig
 
-    from ov_movement.media import ImageProcessor
+    from ov_movement.tasks.media import ImageProcessor
 
     (tmp_path / "preprocessor_config.json").write_text(
         json.dumps({"size": {"height": 8, "width": 12}, "image_mean": [0.0] * 3, "image_std": [1.0] * 3})
@@ -183,7 +183,8 @@ def test_image_processor_reads_the_models_preprocessor_config(tmp_path):
 
 
 def test_image_task_batches_float_pixels_and_nncf_inputs_use_the_image_size():
-    from ov_movement.models import get_task, load_processor
+    from ov_movement.models import load_processor
+    from ov_movement.tasks import get_task
 
     config = _image_pipeline({"source": "synthetic_images", "synthetic_samples": 8})
     task = get_task("image-classification")

@@ -6,14 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from ov_movement.config.paths import resolve_path
 from ov_movement.config.pipeline import ModelConfig
 from ov_movement.errors import ConfigError, StageError
-from ov_movement.models import (
-    classification_metrics,
-    model_input_names,
-    model_source,
-    resolve_path,
-)
+from ov_movement.metrics import classification_metrics
+from ov_movement.models import model_input_names, model_source
 from tests.training.tiny import TINY_BERT
 
 

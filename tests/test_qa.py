@@ -13,8 +13,8 @@ import pytest
 
 from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.errors import ConfigError, StageError
+from ov_movement.metrics import span_metrics
 from ov_movement.model_inputs import load_eval_arrays
-from ov_movement.qa import span_metrics
 from tests.training.tiny import TINY_BERT
 
 TINY_QA = Path(__file__).resolve().parents[1] / "pipelines" / "tiny-qa.yaml"
@@ -71,7 +71,7 @@ def test_metrics_of_an_empty_split_are_not_a_number_and_bad_shapes_are_refused()
 def test_ir_accuracy_scores_spans_with_the_task(monkeypatch):
     """benchmarking.accuracy uses the task's predictions/metrics (classification is unchanged)."""
     from ov_movement.benchmarking import accuracy
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
 
     gold = np.array([[2, 4], [1, 1], [3, 5]])
     outputs = {"dense": _logits([(2, 4), (1, 1), (3, 6)]), "pruned": _logits([(2, 4), (1, 1), (0, 0)])}
@@ -96,7 +96,7 @@ def test_ir_accuracy_scores_spans_with_the_task(monkeypatch):
 
 
 def _decoded_answers(config: PipelineConfig, root: Path = Path(".")):
-    from ov_movement.data_qa import load_qa_examples
+    from ov_movement.data.qa import load_qa_examples
     from ov_movement.models import load_processor, model_input_names
 
     tokenizer = load_processor(config.model, root)
@@ -173,7 +173,7 @@ def test_answers_truncated_away_are_dropped_and_none_left_is_a_config_error(tmp_
     ],
 )
 def test_bad_qa_records_name_the_config_key_file_and_line(tmp_path, record, message):
-    from ov_movement.data_qa import load_qa_examples
+    from ov_movement.data.qa import load_qa_examples
 
     good = {"question": "q", "context": "a b c", "answer": "c"}
     path = tmp_path / "qa.jsonl"
@@ -255,7 +255,8 @@ def test_bert_family_qa_models_compress_with_their_preset_and_train(name, tmp_pa
     import torch
 
     from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
+    from ov_movement.models import build_model, load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import (
         attention_group_count,
         compress,
@@ -295,7 +296,7 @@ def test_tiny_qa_pipeline_masks_structure_and_the_pruned_ir_answers_like_torch(t
     import yaml
 
     from ov_movement.benchmarking.accuracy import evaluate_models
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
     from tests.architectures import run_through_convert
 
     raw = yaml.safe_load(TINY_QA.read_text())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ov_movement.benchmarking.accuracy import score
-from ov_movement.models import get_task
+from ov_movement.tasks import get_task
 
 
 def torch_side(logits, labels):

@@ -135,7 +135,8 @@ def test_optimum_intel_jpqd_examples_build_quantizers_and_movement_sparsity(fixt
 
 def _compress(config, tmp_path):
     from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
+    from ov_movement.models import build_model, load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import compress, ensure_nncf, nncf_config_dict
     from ov_movement.training.session import _range_init_data
 
