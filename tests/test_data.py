@@ -13,7 +13,7 @@ from ov_movement.config.pipeline import DataConfig
 from ov_movement.data import load_examples, stratified_split
 from ov_movement.errors import StageError
 from ov_movement.model_inputs import load_eval_arrays
-from tests.training.tiny import tiny_config
+from tests.tiny import tiny_config
 
 
 def test_synthetic_is_deterministic_balanced_and_split():

@@ -11,7 +11,7 @@ from ov_movement.config.pipeline import ModelConfig
 from ov_movement.errors import ConfigError, StageError
 from ov_movement.metrics import classification_metrics
 from ov_movement.models import model_input_names, model_source
-from tests.training.tiny import TINY_BERT
+from tests.tiny import TINY_BERT
 
 
 def test_resolve_package_and_local_paths(tmp_path):

@@ -15,7 +15,7 @@ from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.errors import ConfigError, StageError
 from ov_movement.metrics import span_metrics
 from ov_movement.model_inputs import load_eval_arrays
-from tests.training.tiny import TINY_BERT
+from tests.tiny import TINY_BERT
 
 TINY_QA = Path(__file__).resolve().parents[1] / "pipelines" / "tiny-qa.yaml"
 PARAMS = {

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.training.tiny import TINY_BERT
+from tests.tiny import TINY_BERT
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ov_movement.training.checkpoint import read_masks
-from tests.training.tiny import (
+from tests.tiny import (
     HEAD_SIZE,
     assert_same_masks,
     read_log,

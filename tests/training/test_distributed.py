@@ -32,7 +32,7 @@ import pytest
 from ov_movement.pause_points import RANK_ENV as PAUSE_RANK_ENV
 from ov_movement.training.session import CHECK_REPLICAS_ENV
 from tests.reliability.processes import INTERRUPTED, Run, entries
-from tests.training.tiny import run_stage, tiny_pipeline_dict
+from tests.tiny import run_stage, tiny_pipeline_dict
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +104,7 @@ def _replicas(folder: Path) -> dict[int, list[str]]:
 def _units(checkpoint: Path) -> dict[str, list[bool]]:
     """Kept attention heads and FFN neurons, per layer, from a checkpoint's binary masks."""
     from ov_movement.training.checkpoint import read_masks
-    from tests.training.tiny import HEAD_SIZE
+    from tests.tiny import HEAD_SIZE
 
     units = {}
     for module, masks in read_masks(checkpoint).items():

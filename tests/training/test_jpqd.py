@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ov_movement.config.pipeline import PipelineConfig
-from tests.training.tiny import assert_same_masks, read_log, run_stage, tiny_jpqd_dict
+from tests.tiny import assert_same_masks, read_log, run_stage, tiny_jpqd_dict
 
 FIXTURES = Path(__file__).parents[1] / "config" / "fixtures"
 

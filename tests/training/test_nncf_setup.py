@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ov_movement.errors import ConfigError
-from tests.training.tiny import tiny_config
+from tests.tiny import tiny_config
 
 
 def _tiny_model(config, attn="eager"):
@@ -136,7 +136,7 @@ def test_wrong_per_dim_axis_is_reported_with_layer_names(tmp_path, caplog):
     import logging
 
     from ov_movement.training.nncf_setup import compress, structured_groups
-    from tests.training.tiny import tiny_pipeline_dict
+    from tests.tiny import tiny_pipeline_dict
 
     raw = tiny_pipeline_dict()
     raw["compression"]["sparse_structure_by_scopes"][1]["axis"] = 1  # BertIntermediate: rows, not columns

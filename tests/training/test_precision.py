@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.training.tiny import run_stage, tiny_config
+from tests.tiny import run_stage, tiny_config
 
 pytestmark = pytest.mark.slow
 
