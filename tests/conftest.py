@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.pipelines import run_shipped
-from tests.tiny import TrainedPipeline, run_baseline, run_stage, tiny_config, tiny_jpqd_dict
+from tests.stages.in_process import TrainedPipeline, run_baseline, run_stage
+from tests.tiny import tiny_config, tiny_jpqd_dict
 
 
 @pytest.fixture(scope="session")

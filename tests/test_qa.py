@@ -238,8 +238,8 @@ BERT_FAMILY = ["bert", "distilbert", "roberta", "mobilebert"]
 
 
 def _arch_qa_pipeline(name: str, samples: int) -> dict:
-    """tests/architectures.py's tiny model and preset of `name`, as a QA model on synthetic_qa."""
-    from tests.architectures import ARCHS, arch_pipeline
+    """tests/tiny.py's tiny model and preset of `name`, as a QA model on synthetic_qa."""
+    from tests.tiny import ARCHS, arch_pipeline
 
     raw = arch_pipeline(ARCHS[name])
     raw["model"]["task"] = "question-answering"
@@ -297,7 +297,7 @@ def test_tiny_qa_pipeline_masks_structure_and_the_pruned_ir_answers_like_torch(t
 
     from ov_movement.benchmarking.accuracy import evaluate_models
     from ov_movement.tasks import get_task
-    from tests.architectures import run_through_convert
+    from tests.stages.in_process import run_through_convert
 
     raw = yaml.safe_load(TINY_QA.read_text())
     raw.pop("$schema")
@@ -331,7 +331,7 @@ def test_tiny_qa_pipeline_masks_structure_and_the_pruned_ir_answers_like_torch(t
 @pytest.mark.parametrize("name", BERT_FAMILY)
 def test_bert_family_qa_through_sparsify_mask_export_convert(name, tmp_path):
     """Each preset's QA model: masks resolve, the pruned IR equals the dense IR and is smaller."""
-    from tests.architectures import run_through_convert
+    from tests.stages.in_process import run_through_convert
 
     run = run_through_convert(_arch_qa_pipeline(name, 64), tmp_path)
     mask = run.results["mask"].metrics
