@@ -17,7 +17,7 @@ from ov_movement.metrics import span_metrics
 from ov_movement.model_inputs import load_eval_arrays
 from tests.tiny import TINY_BERT
 
-TINY_QA = Path(__file__).resolve().parents[1] / "pipelines" / "tiny-qa.yaml"
+TINY_QA = Path(__file__).resolve().parents[2] / "pipelines" / "tiny-qa.yaml"
 PARAMS = {
     "warmup_start_epoch": 1,
     "warmup_end_epoch": 2,
