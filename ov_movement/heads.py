@@ -11,7 +11,8 @@ Question answering: `QuestionAnsweringModel` takes an HF `...ForQuestionAnswerin
 into its encoder (`backbone`: BertModel, RobertaModel, ...; what NNCF compresses, so its family
 check and attention groups are the encoder's) and its span head (`qa_outputs`, outside). Its
 forward returns the head's [B, S, 2] output as `logits` and takes `labels` [B, 2] (start, end), so
-the training loop, export and IR evaluation handle it like a classifier (see `ov_movement.qa`).
+the training loop, export and IR evaluation handle it like a classifier (see
+`ov_movement.tasks.question_answering`).
 
 Imports torch and transformers: import this module lazily.
 """

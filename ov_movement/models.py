@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ov_movement.config.paths import resolve_path  # re-exported: where stages look for it
+from ov_movement.config.paths import resolve_path
 from ov_movement.config.pipeline import DEFAULT_MODEL, ModelConfig
 from ov_movement.errors import ConfigError, ConfigIssue, StageError
-from ov_movement.metrics import classification_metrics  # noqa: F401 (re-exported)
-from ov_movement.tasks import TASKS, Task, TextClassificationTask, get_task, quiet_transformers
+from ov_movement.tasks import get_task, quiet_transformers
 
 if TYPE_CHECKING:
     pass
@@ -346,18 +345,11 @@ def check_loaded_weights(model: Any, loading: Mapping[str, Any], weights_dir: Pa
 
 __all__ = [
     "ModelSource",
-    "TASKS",
-    "Task",
-    "TextClassificationTask",
     "build_model",
     "check_loaded_weights",
-    "classification_metrics",
-    "get_task",
     "hf_config",
     "load_processor",
     "model_class",
     "model_input_names",
     "model_source",
-    "quiet_transformers",
-    "resolve_path",
 ]

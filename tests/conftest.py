@@ -1,4 +1,4 @@
-"""Shared fixtures. `trained`: one sparsify + mask run of the tiny pipeline (tests/training/tiny.py),
+"""Shared fixtures. `trained`: one sparsify + mask run of the tiny pipeline (tests/tiny.py),
 structured masking on, shared by the training and stage tests; `trained_jpqd`: the same with
 quantization-aware training and distillation from the dense baseline. `tiny_pipeline`: the whole
 shipped pipelines/tiny.yaml run once by the CLI, shared by the end-to-end and browser tests."""
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.pipelines import run_shipped
-from tests.training.tiny import TrainedPipeline, run_baseline, run_stage, tiny_config, tiny_jpqd_dict
+from tests.stages.in_process import TrainedPipeline, run_baseline, run_stage
+from tests.tiny import tiny_config, tiny_jpqd_dict
 
 
 @pytest.fixture(scope="session")

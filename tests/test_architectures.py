@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.architectures import ARCHS, arch_pipeline, run_through_convert
-from tests.deploy.tiny_bert import openvino_pass_removes_heads
+from tests.stages.in_process import run_through_convert
+from tests.tiny import ARCHS, arch_pipeline, openvino_pass_removes_heads
 
 NAMES = list(ARCHS)
 # OpenVINO's pruning pass (read_model + MOC) removes masked heads of these by itself, in
@@ -45,7 +45,8 @@ def _tiny_model(name: str, num_labels: int = 3):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_preset_matches_the_nncf_graph_and_nncf_groups_heads_and_ffn(name, tmp_path):
-    from ov_movement.models import get_task, load_processor, model_input_names
+    from ov_movement.models import load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import (
         attention_group_count,
         compress,

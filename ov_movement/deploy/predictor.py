@@ -168,13 +168,13 @@ class Predictor:
         return SimpleNamespace(num_channels=image.get("channels", 3), image_size=image.get("size", [224])[0])
 
     def encode_images(self, images: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        from ov_movement.media import ImageProcessor
+        from ov_movement.tasks.media import ImageProcessor
 
         processor = ImageProcessor.for_model(self._preprocessor_owner(), self.hf_dir)
         return {"pixel_values": processor(images)}
 
     def encode_audio(self, clips: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        from ov_movement.media import AudioProcessor
+        from ov_movement.tasks.media import AudioProcessor
 
         processor = AudioProcessor.for_model(None, self.hf_dir)
         return {"input_values": processor(clips, self.info["max_length"])}
@@ -207,7 +207,7 @@ class Predictor:
 
     def answer(self, questions: Sequence[str], contexts: Sequence[str]) -> list[Prediction]:
         """The arg-max start and end token (as the QA metric scores them) mapped back to context text."""
-        from ov_movement.qa import span_predictions
+        from ov_movement.metrics import span_predictions
 
         inputs, encodings = self.encode_qa(questions, contexts)
         logits = self.logits(inputs)

@@ -63,7 +63,7 @@ def load_eval_arrays(ctx: StageContext) -> tuple[dict[str, Any], Any]:
 
 def _evaluate(ctx: StageContext, paths: dict[str, Path]) -> dict[str, Any]:
     from ov_movement.benchmarking.accuracy import evaluate_models
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
 
     irs = {name: path for name, path in paths.items() if VARIANTS[name].is_ir}
     # An INT8 IR is compared with its own FP32 source; everything else with the dense IR.

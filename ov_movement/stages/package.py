@@ -95,8 +95,8 @@ def write_layouts(ctx: StageContext, row: VariantRow, reason: str) -> dict[str, 
         write_hf,
         write_ovms,
     )
-    from ov_movement.media import AudioProcessor, ImageProcessor
     from ov_movement.models import hf_config, load_processor
+    from ov_movement.tasks.media import AudioProcessor, ImageProcessor
 
     config, out = ctx.config, ctx.output_dir
     task = config.model.task
@@ -162,14 +162,15 @@ def _raw_eval(ctx: StageContext, predictor: Predictor) -> dict[str, np.ndarray]:
 
 
 def _qa_eval_examples(ctx: StageContext) -> list[Any]:
-    """The eval questions the benchmark scored: those whose answer survives truncation (data_qa.encode_qa)."""
-    from ov_movement.data_qa import encode_qa, load_qa_examples
+    """The eval questions the benchmark scored: those whose answer survives truncation (encode_qa)."""
+    from ov_movement.data.qa import load_qa_examples
     from ov_movement.models import load_processor, model_input_names
+    from ov_movement.tasks.question_answering import encode_qa
 
     tokenizer = load_processor(ctx.config.model, ctx.config_dir)
     names = model_input_names(ctx.config.model, ctx.config_dir, tokenizer)
     kept = []
-    logger = logging.getLogger("ov_movement.data_qa")
+    logger = logging.getLogger(encode_qa.__module__)  # where encode_qa reports the dropped ones
     level = logger.level
     logger.setLevel(logging.ERROR)  # the dropped ones were reported when the data was first encoded
     try:
@@ -188,7 +189,7 @@ def check_bundle(ctx: StageContext, info: dict[str, Any], benchmark: dict[str, A
     """The bundle against the benchmark: same predictions, same accuracy, or VerificationError."""
     from ov_movement.benchmarking.accuracy import agreement, infer_logits, score
     from ov_movement.model_inputs import load_eval_arrays
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
 
     name = info["variant"]
     task = get_task(ctx.config.model.task)

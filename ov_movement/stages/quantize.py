@@ -38,7 +38,7 @@ def run(ctx: StageContext) -> StageResult:
     if not cfg.enabled:
         return StageResult(metrics={"enabled": False}, summary="disabled (quantize.enabled: false)")
     from ov_movement.model_inputs import load_eval_arrays, load_split_arrays
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
 
     convert_dir = ctx.input("convert")
     sources = {name: convert_dir / VARIANTS[name].file for name in dict.fromkeys(cfg.models)}

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.training.tiny import tiny_pipeline_dict
+from tests.tiny import tiny_pipeline_dict
 
 NAME = "bad-inputs"
 
 
 def base_pipeline() -> dict[str, Any]:
-    """The tiny training pipeline of tests/training/tiny.py (seconds per stage), named."""
+    """The tiny training pipeline of tests/tiny.py (seconds per stage), named."""
     raw = tiny_pipeline_dict()
     raw["name"] = NAME
     return raw

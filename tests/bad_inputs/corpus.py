@@ -14,7 +14,6 @@ against the real graph, model directories, data files, the workdir, the cache).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import io
@@ -30,7 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.training.tiny import TINY_BERT
+from tests.tiny import ARCHS, TINY_BERT, save_tiny_bert
 
 
 @dataclass
@@ -236,16 +235,7 @@ def _drop_model_type(raw: dict[str, Any]) -> None:
 
 def _audio_folder(raw: dict[str, Any]) -> None:
     """A tiny Wav2Vec2 on `audio/<class>/*.wav`, scopes from its preset."""
-    raw["model"] = {
-        "task": "audio-classification",
-        "config": {
-            "model_type": "wav2vec2",
-            "hidden_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 32,
-        },
-    }
+    raw["model"] = {"task": "audio-classification", "config": dict(ARCHS["wav2vec2"].model)}
     raw["data"] = {"source": "audio_folder", "path": "audio", "max_seq_length": 400}
     for key in ("sparse_structure_by_scopes", "ignored_scopes"):
         raw["compression"].pop(key)
@@ -751,13 +741,7 @@ def _tiny_model_dir(damage: Callable[[Path], None] | None = None) -> Callable[[S
     """`model/`: TINY_BERT's base model saved with save_pretrained, then `damage`d."""
 
     def prepare(s: Setting) -> None:
-        from transformers import BertConfig, BertModel
-
-        folder = s.case_dir / "model"
-        settings = {k: v for k, v in TINY_BERT.items() if k != "model_type"}
-        # transformers 5 draws a "Writing model shards" bar on stderr: keep it out of the checked output.
-        with contextlib.redirect_stderr(io.StringIO()):
-            BertModel(BertConfig(**settings)).save_pretrained(folder)
+        folder = save_tiny_bert(s.case_dir / "model")
         if damage is not None:
             damage(folder)
 
@@ -793,7 +777,6 @@ def _remote_code(folder: Path) -> None:
 
 def _wav(samples: int = 800) -> bytes:
     """A valid 16 kHz mono 16-bit PCM WAV of silence."""
-    import io
     import wave
 
     buffer = io.BytesIO()

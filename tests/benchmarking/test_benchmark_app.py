@@ -7,7 +7,7 @@ import pytest
 from ov_movement.benchmarking import benchmark_app as ba
 from ov_movement.config.pipeline import BenchmarkConfig
 from ov_movement.errors import StageError
-from tests.benchmarking.tiny_models import SEQ, tiny_models
+from tests.tiny import IR_SEQ, tiny_irs
 
 EXE = Path("/opt/bin/benchmark_app")
 
@@ -125,8 +125,8 @@ def test_a_failing_run_shows_benchmark_apps_output(tmp_path):
 
 @pytest.mark.slow
 def test_interleaved_runs_of_dense_pruned_and_onnx(tmp_path, tmp_path_factory):
-    models = tiny_models(tmp_path_factory)
-    settings = ba.BenchmarkSettings(time_s=1, seq_length=SEQ, nthreads=1)
+    models = tiny_irs(tmp_path_factory)
+    settings = ba.BenchmarkSettings(time_s=1, seq_length=IR_SEQ, nthreads=1)
     order = []
     runs = ba.run_interleaved(
         models, settings, tmp_path / "runs", repeats=2, on_run=lambda r: order.append(r.model)
@@ -134,7 +134,9 @@ def test_interleaved_runs_of_dense_pruned_and_onnx(tmp_path, tmp_path_factory):
     assert order == ["onnx", "dense", "pruned"] * 2  # A B C A B C, in the mapping's order
     for run in runs:
         assert run.latency_median_ms > 0 and run.throughput_fps > 0 and run.iterations > 0
-        assert run.input_shape == f"input_ids[1,{SEQ}],attention_mask[1,{SEQ}],token_type_ids[1,{SEQ}]"
+        assert (
+            run.input_shape == f"input_ids[1,{IR_SEQ}],attention_mask[1,{IR_SEQ}],token_type_ids[1,{IR_SEQ}]"
+        )
         assert run.runtime["inference_precision"] == "f32"  # asked for, not the bf16 default
         assert run.runtime["nthreads"] == "1"
         assert run.runtime["measured"] == "inference only"

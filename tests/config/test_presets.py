@@ -12,6 +12,7 @@ from ov_movement.config.load import validate_pipeline
 from ov_movement.config.presets import DEFAULT_PRESET_BLOCK, PRESETS, preset_for_model_type
 from ov_movement.config.scopes import as_list
 from ov_movement.errors import ConfigError
+from tests.tiny import QA_PARAMS
 
 PARAMS = {"warmup_start_epoch": 1, "warmup_end_epoch": 3, "importance_regularization_factor": 0.01}
 
@@ -124,3 +125,21 @@ def test_validate_presets_lists_every_preset(capsys):
     for name, preset in PRESETS.items():
         assert f"  {name}: {preset.title}" in out
         assert preset.attention in out
+
+
+def test_the_default_compression_and_presets_leave_out_the_classifier_pattern_for_qa():
+    """The span head is outside NNCF: `{re}.*classifier.*` would match nothing (a hard NNCF error)."""
+    from ov_movement.config import validate_pipeline
+
+    qa = {"model": {"task": "question-answering"}, "data": {"source": "synthetic_qa", "path": None}}
+    default = validate_pipeline(qa).movement
+    assert default.ignored_scopes == ["{re}.*NNCFEmbedding", "{re}.*LayerNorm.*"]
+    assert validate_pipeline({}).movement.ignored_scopes[-1] == "{re}.*classifier.*"  # unchanged
+    preset = validate_pipeline(qa | {"compression": {"preset": "roberta", "params": QA_PARAMS}}).movement
+    assert "{re}.*classifier.*" not in preset.ignored_scopes
+    assert preset.preset_parts() == ["sparse_structure_by_scopes", "ignored_scopes"]
+    written = validate_pipeline(
+        qa
+        | {"compression": {"preset": "bert", "params": QA_PARAMS, "ignored_scopes": ["{re}.*classifier.*"]}}
+    )
+    assert written.movement.ignored_scopes == ["{re}.*classifier.*"]  # what the user wrote stays

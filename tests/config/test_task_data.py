@@ -69,3 +69,15 @@ def test_a_task_or_source_of_the_wrong_type_is_a_config_error():
     for document in ({"model": {"task": [None]}}, {"data": {"source": {"a": 1}}}):
         with pytest.raises(ConfigError):
             validate_pipeline(document)
+
+
+def test_question_answering_reads_only_qa_sources_and_has_two_logits():
+    from ov_movement.config import validate_pipeline
+
+    with pytest.raises(ConfigError) as caught:
+        validate_pipeline({"model": {"task": "question-answering", "num_labels": 3}})
+    issues = {issue.loc: issue.msg for issue in caught.value.issues}
+    assert issues["data.source"].startswith("model.task 'question-answering' reads 'jsonl' or 'synthetic_qa'")
+    assert issues["model.num_labels"].startswith("question-answering predicts two logits")
+    with pytest.raises(ConfigError, match=r"data\.source: .*'synthetic_qa' is question-answering data"):
+        validate_pipeline({"data": {"source": "synthetic_qa", "path": None}})

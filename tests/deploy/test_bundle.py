@@ -74,7 +74,7 @@ def _write_wav(path: Path, clip: np.ndarray, rate: int) -> None:
 
 
 def test_audio_bundle_predicts_wav_files(tmp_path_factory, tmp_path, capsys):
-    from ov_movement.data_media import read_wav
+    from ov_movement.data.media import read_wav
 
     bundle = shipped_bundle("tiny-wav2vec2.yaml", tmp_path_factory)
     info = _check_recorded(bundle)
@@ -93,7 +93,7 @@ def test_audio_bundle_predicts_wav_files(tmp_path_factory, tmp_path, capsys):
 
 
 def test_question_answering_bundle_prints_the_span(tmp_path_factory, capsys):
-    from ov_movement.data_qa import load_qa_examples
+    from ov_movement.data.qa import load_qa_examples
 
     bundle = shipped_bundle("tiny-qa.yaml", tmp_path_factory)
     _check_recorded(bundle)

@@ -16,7 +16,7 @@ pytest.importorskip("openvino")
 from ov_movement.config.pipeline import ConvertConfig, ExportConfig  # noqa: E402
 from ov_movement.stages.convert import build_irs  # noqa: E402
 from ov_movement.stages.export import export_model  # noqa: E402
-from tests.deploy.tiny_bert import (  # noqa: E402
+from tests.tiny import (  # noqa: E402
     FFN,
     HEAD_DIM,
     HIDDEN,

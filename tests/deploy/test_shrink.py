@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 from ov_movement.deploy.onnx_export import torch_outputs  # noqa: E402
 from ov_movement.deploy.shrink import BiasOnly, PassThroughAttention, plan_shrink, shrink_model  # noqa: E402
 from ov_movement.deploy.structure import find_masked_structure  # noqa: E402
-from tests.deploy.tiny_bert import FFN, HEAD_DIM, HIDDEN, sample_inputs, tiny_bert  # noqa: E402
+from tests.tiny import FFN, HEAD_DIM, HIDDEN, sample_inputs, tiny_bert  # noqa: E402
 
 
 def test_partial_and_whole_blocks_are_dropped_exactly():

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 from ov_movement.deploy.shrink import plan_shrink  # noqa: E402
 from ov_movement.deploy.structure import ModelStructure, find_masked_structure  # noqa: E402
-from tests.deploy.tiny_bert import FFN, HEAD_DIM, tiny_bert  # noqa: E402
+from tests.tiny import FFN, HEAD_DIM, tiny_bert  # noqa: E402
 
 
 def test_finds_zeroed_heads_and_neurons_per_block():

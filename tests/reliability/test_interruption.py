@@ -46,7 +46,7 @@ from tests.reliability.processes import (
     manifest,
     partial,
 )
-from tests.training.tiny import assert_same_masks, read_log
+from tests.stages.in_process import assert_same_masks, read_log
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 from ov_movement.config.pipeline import PipelineConfig
 from ov_movement.stages import baseline
 from ov_movement.stages.base import StageContext
-from tests.training.tiny import tiny_config, tiny_pipeline_dict
+from tests.tiny import tiny_config, tiny_pipeline_dict
 
 
 def _ctx(tmp_path, config):

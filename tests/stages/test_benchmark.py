@@ -9,13 +9,13 @@ import pytest
 from ov_movement.errors import StageError
 from ov_movement.stages import benchmark
 from ov_movement.stages.base import StageContext
-from tests.benchmarking.tiny_models import SEQ, eval_arrays, tiny_models
 from tests.reporting.fixtures import pipeline_config, write_upstream
+from tests.tiny import IR_SEQ, ir_inputs, tiny_irs
 
 
 @pytest.fixture()
 def upstream(tmp_path, tmp_path_factory):
-    models = tiny_models(tmp_path_factory)
+    models = tiny_irs(tmp_path_factory)
     dirs = write_upstream(tmp_path / "up", with_benchmark=False)
     for name in ("dense", "pruned"):
         for suffix in (".xml", ".bin"):
@@ -25,7 +25,9 @@ def upstream(tmp_path, tmp_path_factory):
 
 
 def context(tmp_path, dirs, **benchmark_settings):
-    config = pipeline_config(benchmark={"time_s": 1, "repeats": 1, "seq_length": SEQ, **benchmark_settings})
+    config = pipeline_config(
+        benchmark={"time_s": 1, "repeats": 1, "seq_length": IR_SEQ, **benchmark_settings}
+    )
     out = tmp_path / "out"
     out.mkdir()
     return StageContext(
@@ -40,7 +42,7 @@ def context(tmp_path, dirs, **benchmark_settings):
 
 @pytest.mark.slow
 def test_benchmark_stage_measures_all_three_models_and_ir_accuracy(tmp_path, upstream, monkeypatch):
-    inputs = eval_arrays(12)
+    inputs = ir_inputs(12)
     labels = np.arange(12) % 2
     monkeypatch.setattr(benchmark, "load_eval_arrays", lambda ctx: (inputs, labels))
     ctx = context(tmp_path, upstream, nthreads=1)
@@ -127,7 +129,7 @@ def test_int8_variants_are_timed_with_the_others_and_compared_with_their_fp32_so
     for source, target in (("dense", "dense_int8"), ("pruned", "pruned_int8")):
         for suffix in (".xml", ".bin"):
             shutil.copy(upstream["convert"] / f"{source}{suffix}", quantize_dir / f"{target}{suffix}")
-    inputs = eval_arrays(12)
+    inputs = ir_inputs(12)
     monkeypatch.setattr(benchmark, "load_eval_arrays", lambda ctx: (inputs, np.arange(12) % 2))
     ctx = context(tmp_path, {**upstream, "quantize": quantize_dir}, nthreads=1)
     result = benchmark.run(ctx)

@@ -14,11 +14,7 @@ from ov_movement.errors import StageError, VerificationError  # noqa: E402
 from ov_movement.stages import convert as convert_stage  # noqa: E402
 from ov_movement.stages.base import StageContext  # noqa: E402
 from ov_movement.stages.export import export_model  # noqa: E402
-from tests.deploy.tiny_bert import (  # noqa: E402
-    openvino_pass_removes_heads,  # noqa: E402
-    sample_inputs,
-    tiny_bert,
-)
+from tests.tiny import openvino_pass_removes_heads, sample_inputs, tiny_bert  # noqa: E402
 
 STATS_KEYS = {
     "dense",

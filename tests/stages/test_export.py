@@ -17,7 +17,7 @@ from ov_movement.config.pipeline import ExportConfig, PipelineConfig  # noqa: E4
 from ov_movement.errors import VerificationError  # noqa: E402
 from ov_movement.stages import export as export_stage  # noqa: E402
 from ov_movement.stages.base import StageContext  # noqa: E402
-from tests.deploy.tiny_bert import sample_inputs, tiny_bert  # noqa: E402
+from tests.tiny import sample_inputs, tiny_bert  # noqa: E402
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import torch
 @pytest.fixture(scope="module")
 def deployed(trained_jpqd, tmp_path_factory):
     from ov_movement.model_inputs import load_eval_arrays
-    from ov_movement.models import get_task
     from ov_movement.stages.convert import build_irs
     from ov_movement.stages.export import export_model
+    from ov_movement.tasks import get_task
     from ov_movement.training.checkpoint import load_sparse_model
     from ov_movement.training.qat import load_qat_model
 
@@ -128,9 +128,9 @@ def test_a_block_without_heads_is_shrunk_torch_side_for_the_qat_model_too(traine
     """OpenVINO's pass fails on a block with every head masked: export drops it torch-side from the
     FP32 and from the QAT model alike, and pruned_qat.xml still agrees with the QAT model."""
     from ov_movement.model_inputs import load_eval_arrays
-    from ov_movement.models import get_task
     from ov_movement.stages.convert import build_irs
     from ov_movement.stages.export import export_model
+    from ov_movement.tasks import get_task
     from ov_movement.training.checkpoint import load_sparse_model
     from ov_movement.training.qat import load_qat_model
 

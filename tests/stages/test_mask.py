@@ -12,14 +12,8 @@ import pytest
 import torch
 
 from ov_movement.training.checkpoint import read_masks
-from tests.training.tiny import (
-    HEAD_SIZE,
-    assert_same_masks,
-    read_log,
-    run_stage,
-    tiny_config,
-    tiny_pipeline_dict,
-)
+from tests.stages.in_process import assert_same_masks, read_log, run_stage
+from tests.tiny import HEAD_DIM, tiny_config, tiny_pipeline_dict
 
 LAYERS = 2
 
@@ -30,15 +24,15 @@ def _head_structure(masks, layer):
     views = []
     for name in ("self.query", "self.key", "self.value"):
         weight, bias = masks[f"{prefix}.{name}"]["weight"], masks[f"{prefix}.{name}"]["bias"]
-        blocks = weight.reshape(-1, HEAD_SIZE, weight.shape[1])
+        blocks = weight.reshape(-1, HEAD_DIM, weight.shape[1])
         kept = blocks.amax(dim=(1, 2)) > 0
         # Whole heads: every row block is all ones or all zeros, and so is the bias.
         assert torch.all((blocks.amin(dim=(1, 2)) > 0) == kept), f"{prefix}.{name}: partial head"
-        assert torch.equal(bias.reshape(-1, HEAD_SIZE).amin(dim=1) > 0, kept)
-        assert torch.equal(bias.reshape(-1, HEAD_SIZE).amax(dim=1) > 0, kept)
+        assert torch.equal(bias.reshape(-1, HEAD_DIM).amin(dim=1) > 0, kept)
+        assert torch.equal(bias.reshape(-1, HEAD_DIM).amax(dim=1) > 0, kept)
         views.append(kept)
     out = masks[f"{prefix}.output.dense"]["weight"]
-    columns = out.t().reshape(-1, HEAD_SIZE, out.shape[0])
+    columns = out.t().reshape(-1, HEAD_DIM, out.shape[0])
     kept = columns.amax(dim=(1, 2)) > 0
     assert torch.all((columns.amin(dim=(1, 2)) > 0) == kept), f"{prefix}.output.dense: partial head"
     views.append(kept)
@@ -77,7 +71,7 @@ def test_warmup_masks_whole_blocks_but_not_whole_heads(trained):
     for layer in range(LAYERS):
         for name in ("query", "key", "value"):
             weight = masks[f"bert.encoder.layer.{layer}.attention.self.{name}"]["weight"]
-            blocks = weight.reshape(4, HEAD_SIZE, 4, HEAD_SIZE).permute(0, 2, 1, 3).reshape(4, 4, -1)
+            blocks = weight.reshape(4, HEAD_DIM, 4, HEAD_DIM).permute(0, 2, 1, 3).reshape(4, 4, -1)
             # block mode: every 16x16 block is kept or masked as a whole ...
             assert torch.equal(blocks.amin(dim=2), blocks.amax(dim=2))
             # ... but a head (a band of 4 blocks) may be partly masked until structured masking.

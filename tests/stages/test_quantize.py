@@ -20,8 +20,8 @@ from ov_movement.deploy.precision import precision_summary  # noqa: E402
 from ov_movement.errors import StageError  # noqa: E402
 from ov_movement.stages import quantize  # noqa: E402
 from ov_movement.stages.base import StageContext  # noqa: E402
-from tests.benchmarking.tiny_models import SEQ, eval_arrays, tiny_models  # noqa: E402
 from tests.reporting.fixtures import pipeline_config  # noqa: E402
+from tests.tiny import IR_SEQ, ir_inputs, tiny_irs  # noqa: E402
 
 pytestmark = pytest.mark.slow
 # Tiny random models have near-tied logits: INT8 rounding may flip a few of them. Real models agree
@@ -31,7 +31,7 @@ MIN_AGREEMENT = 0.9
 
 @pytest.fixture()
 def convert_dir(tmp_path, tmp_path_factory):
-    models = tiny_models(tmp_path_factory)
+    models = tiny_irs(tmp_path_factory)
     directory = tmp_path / "convert"
     directory.mkdir()
     for name in ("dense", "pruned"):
@@ -42,8 +42,8 @@ def convert_dir(tmp_path, tmp_path_factory):
 
 @pytest.fixture()
 def tiny_data(monkeypatch, convert_dir):
-    calibration = eval_arrays(24, seed=1)
-    inputs = eval_arrays(40, seed=2)
+    calibration = ir_inputs(24, seed=1)
+    inputs = ir_inputs(40, seed=2)
     labels = predict(convert_dir / "dense.xml", inputs)
     monkeypatch.setattr(
         "ov_movement.model_inputs.load_split_arrays",
@@ -60,7 +60,7 @@ def tiny_data(monkeypatch, convert_dir):
 
 def _context(tmp_path, convert_dir, **settings):
     config = pipeline_config(
-        quantize={"subset_size": 16, **settings}, data={"max_seq_length": SEQ}, training={"epochs": 5}
+        quantize={"subset_size": 16, **settings}, data={"max_seq_length": IR_SEQ}, training={"epochs": 5}
     )
     out = tmp_path / "out"
     out.mkdir()

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from ov_movement.errors import ConfigError, StageError
-from tests.training.tiny import assert_same_masks, read_log, run_stage, tiny_config, tiny_pipeline_dict
+from tests.stages.in_process import assert_same_masks, read_log, run_stage
+from tests.tiny import tiny_config, tiny_pipeline_dict
 
 
 def test_log_shows_sparsity_rising_through_warmup(trained):

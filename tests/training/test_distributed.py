@@ -32,7 +32,8 @@ import pytest
 from ov_movement.pause_points import RANK_ENV as PAUSE_RANK_ENV
 from ov_movement.training.session import CHECK_REPLICAS_ENV
 from tests.reliability.processes import INTERRUPTED, Run, entries
-from tests.training.tiny import run_stage, tiny_pipeline_dict
+from tests.stages.in_process import run_stage
+from tests.tiny import tiny_pipeline_dict
 
 pytestmark = pytest.mark.slow
 
@@ -104,13 +105,13 @@ def _replicas(folder: Path) -> dict[int, list[str]]:
 def _units(checkpoint: Path) -> dict[str, list[bool]]:
     """Kept attention heads and FFN neurons, per layer, from a checkpoint's binary masks."""
     from ov_movement.training.checkpoint import read_masks
-    from tests.training.tiny import HEAD_SIZE
+    from tests.tiny import HEAD_DIM
 
     units = {}
     for module, masks in read_masks(checkpoint).items():
         weight = masks["weight"]
         if module.endswith("attention.self.query"):
-            rows = weight.reshape(-1, HEAD_SIZE, weight.shape[1])
+            rows = weight.reshape(-1, HEAD_DIM, weight.shape[1])
             units[module] = [bool(head.any()) for head in rows]
         elif module.endswith("intermediate.dense"):
             units[module] = [bool(row.any()) for row in weight]

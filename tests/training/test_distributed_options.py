@@ -9,7 +9,7 @@ from ov_movement.errors import ConfigError
 from ov_movement.runner.fingerprint import stage_inputs
 from ov_movement.stages import STAGES
 from ov_movement.training.distributed import Group, settings, with_options
-from tests.training.tiny import tiny_config
+from tests.tiny import tiny_config
 
 
 def _inputs(config, stage: str = "sparsify") -> dict:

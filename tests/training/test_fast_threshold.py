@@ -7,7 +7,8 @@ import torch
 
 from ov_movement.training import fast_threshold
 from ov_movement.training.nncf_setup import ensure_nncf
-from tests.training.tiny import assert_same_masks, read_log, run_stage, tiny_config
+from tests.stages.in_process import assert_same_masks, read_log, run_stage
+from tests.tiny import tiny_config
 
 
 def _inputs():

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from ov_movement.config.pipeline import PipelineConfig
-from tests.training.tiny import assert_same_masks, read_log, run_stage, tiny_jpqd_dict
+from tests.stages.in_process import assert_same_masks, read_log, run_stage
+from tests.tiny import tiny_jpqd_dict
 
 FIXTURES = Path(__file__).parents[1] / "config" / "fixtures"
 
@@ -120,7 +121,7 @@ def test_fp32_export_model_is_the_qat_model_with_quantizers_disabled(trained_jpq
 @pytest.mark.parametrize("fixture", ["bert_text_classification_jpqd.json", "wav2vec2_jpqd.json"])
 def test_optimum_intel_jpqd_examples_build_quantizers_and_movement_sparsity(fixture, tmp_path):
     """optimum-intel's JPQD examples, as written, on a tiny model of their architecture."""
-    from tests.architectures import ARCHS, arch_pipeline
+    from tests.tiny import ARCHS, arch_pipeline
 
     arch = ARCHS["bert" if fixture.startswith("bert") else "wav2vec2"]
     raw = arch_pipeline(arch)
@@ -135,7 +136,8 @@ def test_optimum_intel_jpqd_examples_build_quantizers_and_movement_sparsity(fixt
 
 def _compress(config, tmp_path):
     from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
+    from ov_movement.models import build_model, load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import compress, ensure_nncf, nncf_config_dict
     from ov_movement.training.session import _range_init_data
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ov_movement.errors import ConfigError
-from tests.training.tiny import tiny_config
+from tests.tiny import tiny_config
 
 
 def _tiny_model(config, attn="eager"):
@@ -24,7 +24,7 @@ def _tiny_model(config, attn="eager"):
 
 
 def _nncf_config(config, tmp_path, steps=4):
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import nncf_config_dict
 
     info = get_task("text-classification").nncf_input_info(
@@ -53,7 +53,7 @@ def test_a_tokenizer_without_segment_ids_still_gets_structured_groups(tmp_path):
 
     from transformers import BertForSequenceClassification
 
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import attention_group_count, compress, nncf_config_dict
 
     tokenizer = SimpleNamespace(model_input_names=["input_ids", "attention_mask"])
@@ -136,7 +136,7 @@ def test_wrong_per_dim_axis_is_reported_with_layer_names(tmp_path, caplog):
     import logging
 
     from ov_movement.training.nncf_setup import compress, structured_groups
-    from tests.training.tiny import tiny_pipeline_dict
+    from tests.tiny import tiny_pipeline_dict
 
     raw = tiny_pipeline_dict()
     raw["compression"]["sparse_structure_by_scopes"][1]["axis"] = 1  # BertIntermediate: rows, not columns

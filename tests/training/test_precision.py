@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from tests.training.tiny import run_stage, tiny_config
+from tests.stages.in_process import run_stage
+from tests.tiny import tiny_config
 
 pytestmark = pytest.mark.slow
 

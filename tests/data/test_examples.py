@@ -1,4 +1,4 @@
-"""Reading, splitting and tokenising the data sources."""
+"""Reading and splitting the text data sources (ov_movement.data.examples)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ov_movement.config.pipeline import DataConfig
 from ov_movement.data import load_examples, stratified_split
 from ov_movement.errors import StageError
-from ov_movement.model_inputs import load_eval_arrays
-from tests.training.tiny import tiny_config
 
 
 def test_synthetic_is_deterministic_balanced_and_split():
@@ -87,54 +84,7 @@ def test_hf_disk_without_datasets_says_how_to_install(tmp_path, monkeypatch):
         load_examples(DataConfig(source="hf_disk", path=str(tmp_path)), tmp_path)
 
 
-def test_load_eval_arrays_contract():
-    config = tiny_config()
-    arrays, labels = load_eval_arrays(config, Path("."))
-    assert list(arrays) == ["input_ids", "attention_mask", "token_type_ids"]
-    n = len(labels)
-    assert n > 0 and labels.dtype == np.int64 and labels.shape == (n,)
-    for values in arrays.values():
-        assert values.dtype == np.int64 and values.shape == (n, config.data.max_seq_length)
-    assert (arrays["attention_mask"].sum(axis=1) < config.data.max_seq_length).all()  # padded
-    limited, few = load_eval_arrays(config, Path("."), limit=3)
-    assert few.tolist() == labels[:3].tolist()
-    assert np.array_equal(limited["input_ids"], arrays["input_ids"][:3])
-
-
 # ---- labels by name, normalised once; nothing dropped or coerced silently ----------------------
-
-
-def test_label_spellings_of_one_class_become_one_class(tmp_path, caplog):
-    import unicodedata
-
-    nfd = unicodedata.normalize("NFD", "café")
-    rows = [("a", "sport"), ("b", "sport "), ("c", " sport"), ("d", "café"), ("e", nfd), ("f", "café ")]
-    (tmp_path / "d.csv").write_text("text,label\n" + "".join(f"{t},{label}\n" for t, label in rows * 2))
-    with caplog.at_level("WARNING"):
-        data = load_examples(DataConfig(source="csv", path="d.csv", eval_fraction=0.5), tmp_path)
-    assert data.label_names == ["café", "sport"]
-    assert "'sport', 'sport ' are one class 'sport'" in caplog.text.replace("' sport', ", "")
-
-
-def test_numeric_labels_are_compared_by_value(tmp_path):
-    records = [
-        {"text": f"t{i}", "label": label} for i, label in enumerate([1, "1.0", " 1", 1.0, 10, "2", 2, "10"])
-    ]
-    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in records))
-    data = load_examples(DataConfig(source="jsonl", path="d.jsonl", eval_fraction=0.4), tmp_path)
-    assert data.label_names == ["1", "2", "10"]  # numerically sorted, one class per value
-
-
-def test_integer_eval_labels_are_names_not_indices(tmp_path):
-    train = [{"text": f"t{i}", "label": label} for i, label in enumerate([3, 7, 3, 7])]
-    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in train))
-    (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "e", "label": 7}))
-    cfg = DataConfig(source="jsonl", path="train.jsonl", eval_path="eval.jsonl")
-    data = load_examples(cfg, tmp_path)
-    assert data.label_names == ["3", "7"] and data.eval[0].label == 1  # the class named 7
-    (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "e", "label": 1}))
-    with pytest.raises(StageError, match=r"label '1' is not one of \['3', '7'\]"):  # was: index 1 -> '7'
-        load_examples(cfg, tmp_path)
 
 
 def test_text_folder_class_names_are_normalised_and_files_checked(tmp_path):
@@ -167,25 +117,3 @@ def test_a_protected_files_header_is_not_quoted(tmp_path):
     path.chmod(0o644)  # a file everyone may read: its columns help find a typo
     with pytest.raises(StageError, match=r"columns are \['root"):
         load_examples(DataConfig(source="csv", path=str(path)), tmp_path)
-
-
-def test_train_split_arrays_are_the_train_examples_encoded_as_the_eval_arrays():
-    """The calibration set of post-training quantization: same inputs, dtypes and padding as eval."""
-    from ov_movement.model_inputs import load_split_arrays
-
-    config = tiny_config()
-    raw = load_examples(config.data, Path("."))
-    arrays, labels = load_split_arrays(config, Path("."), "train", limit=5)
-    assert labels.tolist() == [e.label for e in raw.train[:5]]
-    assert list(arrays) == ["input_ids", "attention_mask", "token_type_ids"]
-    for values in arrays.values():
-        assert values.dtype == np.int64 and values.shape == (5, config.data.max_seq_length)
-    everything, all_labels = load_split_arrays(config, Path("."), "train")
-    assert len(all_labels) == len(raw.train) and np.array_equal(
-        everything["input_ids"][:5], arrays["input_ids"]
-    )
-    eval_arrays, eval_labels = load_split_arrays(config, Path("."), "eval")
-    reference, reference_labels = load_eval_arrays(config, Path("."))
-    assert np.array_equal(eval_arrays["input_ids"], reference["input_ids"]) and np.array_equal(
-        eval_labels, reference_labels
-    )

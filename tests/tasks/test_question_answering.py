@@ -1,102 +1,32 @@
-"""Extractive question answering (ov_movement.qa, data_qa, heads.QuestionAnsweringModel): span
-metrics, answer token positions, located data errors, the config rules, and (slow) the tiny QA
-pipeline through sparsify -> mask -> export -> convert -> IR accuracy."""
+"""Extractive question answering (ov_movement.tasks.question_answering, heads.QuestionAnsweringModel):
+answer token positions, the model and its compression, and (slow) the tiny QA pipeline through
+sparsify -> mask -> export -> convert -> IR accuracy.
+
+Elsewhere: the span metrics in tests/test_metrics.py, reading QA records in tests/data/test_qa.py,
+the config rules in tests/config/test_task_data.py and tests/config/test_presets.py."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ov_movement.config.pipeline import PipelineConfig
-from ov_movement.errors import ConfigError, StageError
+from ov_movement.errors import ConfigError
 from ov_movement.model_inputs import load_eval_arrays
-from ov_movement.qa import span_metrics
-from tests.training.tiny import TINY_BERT
+from tests.tiny import qa_config
 
-TINY_QA = Path(__file__).resolve().parents[1] / "pipelines" / "tiny-qa.yaml"
-PARAMS = {
-    "warmup_start_epoch": 1,
-    "warmup_end_epoch": 2,
-    "importance_regularization_factor": 0.01,
-    "enable_structured_masking": True,
-}
-
-
-def _qa_config(data: dict, **model) -> PipelineConfig:
-    return PipelineConfig.model_validate(
-        {
-            "model": {"task": "question-answering", "config": dict(TINY_BERT), **model},
-            "data": {"path": None, "max_seq_length": 32, **data},
-            "compression": {
-                "algorithm": "movement_sparsity",
-                "params": dict(PARAMS),
-                "ignored_scopes": ["{re}.*NNCFEmbedding", "{re}.*LayerNorm.*"],
-            },
-        }
-    )
-
-
-def _logits(spans: list[tuple[int, int]], length: int = 8) -> np.ndarray:
-    """[N, length, 2] logits whose arg-max start/end are the given positions."""
-    logits = np.zeros((len(spans), length, 2), dtype=np.float32)
-    for row, (start, end) in enumerate(spans):
-        logits[row, start, 0] = 5.0
-        logits[row, end, 1] = 3.0
-    return logits
+TINY_QA = Path(__file__).resolve().parents[2] / "pipelines" / "tiny-qa.yaml"
 
 
 # ---------------------------------------------------------------------------------------------
-# Metrics.
-
-
-def test_exact_match_needs_start_and_end_and_f1_counts_token_overlap():
-    gold = np.array([[2, 4], [1, 1], [3, 5], [0, 1]])
-    predicted = _logits([(2, 4), (1, 2), (6, 7), (1, 0)])  # exact; 1 of 2 tokens; disjoint; end < start
-    metrics = span_metrics(predicted, gold)
-    assert metrics["exact_match"] == metrics["accuracy"] == 0.25
-    # row 2: precision 1/2, recall 1/1 -> F1 2/3; rows 3 and 4: 0 (an end before the start is empty)
-    assert metrics["f1"] == pytest.approx((1.0 + 2 / 3 + 0.0 + 0.0) / 4)
-
-
-def test_metrics_of_an_empty_split_are_not_a_number_and_bad_shapes_are_refused():
-    assert np.isnan(span_metrics(np.zeros((0, 8, 2)), np.zeros((0, 2)))["f1"])
-    with pytest.raises(ValueError, match=r"\[N, sequence, 2\]"):
-        span_metrics(np.zeros((3, 2)), np.zeros((3, 2)))
-
-
-def test_ir_accuracy_scores_spans_with_the_task(monkeypatch):
-    """benchmarking.accuracy uses the task's predictions/metrics (classification is unchanged)."""
-    from ov_movement.benchmarking import accuracy
-    from ov_movement.models import get_task
-
-    gold = np.array([[2, 4], [1, 1], [3, 5]])
-    outputs = {"dense": _logits([(2, 4), (1, 1), (3, 6)]), "pruned": _logits([(2, 4), (1, 1), (0, 0)])}
-    monkeypatch.setattr(accuracy, "infer_logits", lambda path, inputs, **kw: outputs[path])
-    results = accuracy.evaluate_models(
-        {"dense": "dense", "pruned": "pruned"}, {}, gold, task=get_task("question-answering")
-    )
-    assert results["dense"]["exact_match"] == pytest.approx(2 / 3)
-    assert results["dense"]["f1"] == pytest.approx((1 + 1 + 6 / 7) / 3)  # (3, 6) vs (3, 5): P 3/4, R 1
-    assert results["pruned"]["agreement"] == pytest.approx(2 / 3)  # same (start, end) on 2 of 3
-
-    classes = {"dense": np.array([[0.1, 0.9], [0.8, 0.2]])}
-    monkeypatch.setattr(accuracy, "infer_logits", lambda path, inputs, **kw: classes[path])
-    plain = accuracy.evaluate_models(
-        {"dense": "dense"}, {}, np.array([1, 1]), task=get_task("text-classification")
-    )
-    assert plain["dense"]["accuracy"] == 0.5 and "exact_match" not in plain["dense"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Data and encoding.
+# Encoding.
 
 
 def _decoded_answers(config: PipelineConfig, root: Path = Path(".")):
-    from ov_movement.data_qa import load_qa_examples
+    from ov_movement.data.qa import load_qa_examples
     from ov_movement.models import load_processor, model_input_names
 
     tokenizer = load_processor(config.model, root)
@@ -110,7 +40,7 @@ def _decoded_answers(config: PipelineConfig, root: Path = Path(".")):
 
 
 def test_synthetic_qa_answers_sit_at_the_labelled_token_positions():
-    config = _qa_config({"source": "synthetic_qa", "synthetic_samples": 40})
+    config = qa_config({"source": "synthetic_qa", "synthetic_samples": 40})
     names, arrays, labels, evaluation, decoded = _decoded_answers(config)
     assert names == ("input_ids", "attention_mask", "token_type_ids")
     assert arrays["input_ids"].shape == (8, 32) and labels.shape == (8, 2)  # padded to max_seq_length
@@ -131,7 +61,7 @@ def test_squad_and_flat_jsonl_records_encode_to_the_answer(tmp_path):
     ]  # fmt: skip
     path = tmp_path / "qa.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    config = _qa_config({"source": "jsonl", "path": str(path), "eval_path": str(path)})
+    config = qa_config({"source": "jsonl", "path": str(path), "eval_path": str(path)})
     *_, evaluation, decoded = _decoded_answers(config, tmp_path)
     assert [e.answer for e in evaluation] == ["Ada Lovelace", "1843", "Paris"]
     assert decoded == ["ada lovelace", "1843", "paris"]  # the uncased tokenizer
@@ -145,7 +75,7 @@ def test_answers_truncated_away_are_dropped_and_none_left_is_a_config_error(tmp_
     ]
     path = tmp_path / "qa.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    config = _qa_config({"source": "jsonl", "path": str(path), "eval_path": str(path)})
+    config = qa_config({"source": "jsonl", "path": str(path), "eval_path": str(path)})
     arrays, labels = load_eval_arrays(config, tmp_path)
     assert len(labels) == 1
     assert "1 of 2 example(s) dropped" in caplog.text and "qa.jsonl:2" in caplog.text
@@ -153,46 +83,6 @@ def test_answers_truncated_away_are_dropped_and_none_left_is_a_config_error(tmp_
     path.write_text(json.dumps(records[1]) + "\n" + json.dumps(records[1]) + "\n")
     with pytest.raises(ConfigError, match=r"data\.max_seq_length: 32 tokens leave the answer of none"):
         load_eval_arrays(config, tmp_path)
-
-
-@pytest.mark.parametrize(
-    ("record", "message"),
-    [
-        ({"context": "a b c", "answer": "b"}, r"no 'question' field"),
-        ({"question": "q", "context": "a b c"}, r"no 'answers' or 'answer' field"),
-        (
-            {"question": "q", "context": "a b c", "answer": "z"},
-            r"the answer 'z' does not occur in the context",
-        ),
-        (
-            {"question": "q", "context": "a b c", "answers": {"text": ["b"], "answer_start": [0]}},
-            r"the answer 'b' is not at character 0 of the context \(found 'a' there\)",
-        ),
-        ({"question": "q", "context": "a b c", "answers": {"text": [], "answer_start": []}}, "unanswerable"),
-        ({"question": "q", "context": "a b c", "answers": ["b"]}, r"'answers' must be"),
-    ],
-)
-def test_bad_qa_records_name_the_config_key_file_and_line(tmp_path, record, message):
-    from ov_movement.data_qa import load_qa_examples
-
-    good = {"question": "q", "context": "a b c", "answer": "c"}
-    path = tmp_path / "qa.jsonl"
-    path.write_text(json.dumps(good) + "\n\n" + json.dumps(record) + "\n")
-    config = _qa_config({"source": "jsonl", "path": "qa.jsonl"})
-    with pytest.raises(StageError, match=rf"^data\.path: {re.escape(str(path))}:3: .*{message}"):
-        load_qa_examples(config.data, tmp_path)
-
-
-def test_question_answering_reads_only_qa_sources_and_has_two_logits():
-    from ov_movement.config import validate_pipeline
-
-    with pytest.raises(ConfigError) as caught:
-        validate_pipeline({"model": {"task": "question-answering", "num_labels": 3}})
-    issues = {issue.loc: issue.msg for issue in caught.value.issues}
-    assert issues["data.source"].startswith("model.task 'question-answering' reads 'jsonl' or 'synthetic_qa'")
-    assert issues["model.num_labels"].startswith("question-answering predicts two logits")
-    with pytest.raises(ConfigError, match=r"data\.source: .*'synthetic_qa' is question-answering data"):
-        validate_pipeline({"data": {"source": "synthetic_qa", "path": None}})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,7 +96,7 @@ def test_qa_model_keeps_bert_as_the_compressed_part_and_outputs_start_end_logits
     from ov_movement.training.nncf_setup import compression_target, ensure_nncf, structured_family
 
     ensure_nncf()  # before the model is built (docs/design.md)
-    config = _qa_config({"source": "synthetic_qa"})
+    config = qa_config({"source": "synthetic_qa"})
     assert model_class(config.model, Path(".")).__name__ == "BertForQuestionAnswering"
     torch.manual_seed(0)
     model = build_model(config.model, Path("."), num_labels=2).eval()
@@ -217,29 +107,12 @@ def test_qa_model_keeps_bert_as_the_compressed_part_and_outputs_start_end_logits
     assert tuple(output.logits.shape) == (3, 10, 2) and output.loss.ndim == 0
 
 
-def test_the_default_compression_and_presets_leave_out_the_classifier_pattern_for_qa():
-    """The span head is outside NNCF: `{re}.*classifier.*` would match nothing (a hard NNCF error)."""
-    from ov_movement.config import validate_pipeline
-
-    qa = {"model": {"task": "question-answering"}, "data": {"source": "synthetic_qa", "path": None}}
-    default = validate_pipeline(qa).movement
-    assert default.ignored_scopes == ["{re}.*NNCFEmbedding", "{re}.*LayerNorm.*"]
-    assert validate_pipeline({}).movement.ignored_scopes[-1] == "{re}.*classifier.*"  # unchanged
-    preset = validate_pipeline(qa | {"compression": {"preset": "roberta", "params": PARAMS}}).movement
-    assert "{re}.*classifier.*" not in preset.ignored_scopes
-    assert preset.preset_parts() == ["sparse_structure_by_scopes", "ignored_scopes"]
-    written = validate_pipeline(
-        qa | {"compression": {"preset": "bert", "params": PARAMS, "ignored_scopes": ["{re}.*classifier.*"]}}
-    )
-    assert written.movement.ignored_scopes == ["{re}.*classifier.*"]  # what the user wrote stays
-
-
 BERT_FAMILY = ["bert", "distilbert", "roberta", "mobilebert"]
 
 
 def _arch_qa_pipeline(name: str, samples: int) -> dict:
-    """tests/architectures.py's tiny model and preset of `name`, as a QA model on synthetic_qa."""
-    from tests.architectures import ARCHS, arch_pipeline
+    """tests/tiny.py's tiny model and preset of `name`, as a QA model on synthetic_qa."""
+    from tests.tiny import ARCHS, arch_pipeline
 
     raw = arch_pipeline(ARCHS[name])
     raw["model"]["task"] = "question-answering"
@@ -255,7 +128,8 @@ def test_bert_family_qa_models_compress_with_their_preset_and_train(name, tmp_pa
     import torch
 
     from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
+    from ov_movement.models import build_model, load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.nncf_setup import (
         attention_group_count,
         compress,
@@ -295,8 +169,8 @@ def test_tiny_qa_pipeline_masks_structure_and_the_pruned_ir_answers_like_torch(t
     import yaml
 
     from ov_movement.benchmarking.accuracy import evaluate_models
-    from ov_movement.models import get_task
-    from tests.architectures import run_through_convert
+    from ov_movement.tasks import get_task
+    from tests.stages.in_process import run_through_convert
 
     raw = yaml.safe_load(TINY_QA.read_text())
     raw.pop("$schema")
@@ -330,7 +204,7 @@ def test_tiny_qa_pipeline_masks_structure_and_the_pruned_ir_answers_like_torch(t
 @pytest.mark.parametrize("name", BERT_FAMILY)
 def test_bert_family_qa_through_sparsify_mask_export_convert(name, tmp_path):
     """Each preset's QA model: masks resolve, the pruned IR equals the dense IR and is smaller."""
-    from tests.architectures import run_through_convert
+    from tests.stages.in_process import run_through_convert
 
     run = run_through_convert(_arch_qa_pipeline(name, 64), tmp_path)
     mask = run.results["mask"].metrics

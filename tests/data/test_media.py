@@ -1,49 +1,19 @@
-"""Image and audio data: the digits / synthetic_images / image_folder / audio_folder / synthetic_audio sources and the
-pre-processors that turn them into `pixel_values` / `input_values` (ov_movement.data_media, media)."""
+"""Image and audio data (ov_movement.data.media): the digits / synthetic_images / image_folder /
+audio_folder / synthetic_audio sources, and the arrays the tasks' pre-processors make of them
+(`pixel_values` / `input_values`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ov_movement.config.pipeline import DataConfig, PipelineConfig
+from ov_movement.config.pipeline import DataConfig
 from ov_movement.data import load_examples
 from ov_movement.errors import StageError
 from ov_movement.model_inputs import load_eval_arrays
-
-VIT = {
-    "model_type": "vit",
-    "image_size": 16,
-    "patch_size": 8,
-    "hidden_size": 32,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-}
-WAV2VEC2 = {
-    "model_type": "wav2vec2",
-    "hidden_size": 32,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "conv_dim": [8, 8],
-    "conv_stride": [5, 4],
-    "conv_kernel": [10, 8],
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 2,
-}
-
-
-def _image_pipeline(data: dict, **model) -> PipelineConfig:
-    return PipelineConfig.model_validate(
-        {
-            "model": {"task": "image-classification", "config": dict(VIT), **model},
-            "data": {"path": None, **data},
-        }
-    )
+from tests.tiny import audio_config, image_config
 
 
 def test_digits_are_ten_classes_of_8x8_images_upscaled_to_the_model():
@@ -51,7 +21,7 @@ def test_digits_are_ten_classes_of_8x8_images_upscaled_to_the_model():
     assert raw.label_names == [str(i) for i in range(10)]
     first = raw.train[0].array
     assert first.shape == (8, 8) and first.dtype == np.uint8 and first.max() > 200
-    arrays, labels = load_eval_arrays(_image_pipeline({"source": "digits", "max_eval_samples": 6}), Path("."))
+    arrays, labels = load_eval_arrays(image_config({"source": "digits", "max_eval_samples": 6}), Path("."))
     assert arrays["pixel_values"].shape == (6, 3, 16, 16) and arrays["pixel_values"].dtype == np.float32
     assert -1.0 <= arrays["pixel_values"].min() and arrays["pixel_values"].max() <= 1.0  # mean/std 0.5
     assert labels.shape == (6,)
@@ -69,17 +39,7 @@ def test_synthetic_images_are_deterministic_and_balanced():
 
 
 def test_synthetic_audio_clips_are_normalised_to_max_seq_length():
-    config = PipelineConfig.model_validate(
-        {
-            "model": {"task": "audio-classification", "config": dict(WAV2VEC2)},
-            "data": {
-                "source": "synthetic_audio",
-                "path": None,
-                "synthetic_samples": 20,
-                "max_seq_length": 500,
-            },
-        }
-    )
+    config = audio_config({"source": "synthetic_audio", "synthetic_samples": 20, "max_seq_length": 500})
     arrays, labels = load_eval_arrays(config, Path("."))
     values = arrays["input_values"]
     assert values.shape == (len(labels), 500) and values.dtype == np.float32
@@ -95,7 +55,7 @@ def test_image_folder_reads_one_directory_per_class(tmp_path):
         for i in range(3):
             Image.new("RGB", (20, 12), (value, value, i)).save(tmp_path / name / f"{i}.png")
     (tmp_path / "dog" / "notes.txt").write_text("ignored")
-    config = _image_pipeline({"source": "image_folder", "path": str(tmp_path), "eval_fraction": 0.34})
+    config = image_config({"source": "image_folder", "path": str(tmp_path), "eval_fraction": 0.34})
     raw = load_examples(config.data, tmp_path)
     assert raw.label_names == ["cat", "dog"] and len(raw.train) + len(raw.eval) == 6
     assert raw.train[0].array.shape == (12, 20, 3)
@@ -127,7 +87,7 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int, width: int = 2, chann
 
 @pytest.mark.parametrize("width", [2, 3, 4])
 def test_wav_files_read_as_mono_float_at_the_configured_rate(tmp_path, width):
-    from ov_movement.data_media import read_wav
+    from ov_movement.data.media import read_wav
 
     t = np.arange(8000) / 8000
     tone = 0.5 * np.sin(2 * np.pi * 440 * t)
@@ -147,16 +107,8 @@ def test_audio_folder_reads_one_directory_per_class(tmp_path):
             t = np.arange(rate // 4 + 100 * i) / rate
             _write_wav(tmp_path / name / f"{i}.wav", 0.3 * np.sin(2 * np.pi * frequency * t), rate)
     (tmp_path / "low" / "readme.txt").write_text("ignored")
-    config = PipelineConfig.model_validate(
-        {
-            "model": {"task": "audio-classification", "config": dict(WAV2VEC2)},
-            "data": {
-                "source": "audio_folder",
-                "path": str(tmp_path),
-                "max_seq_length": 2000,
-                "eval_fraction": 0.34,
-            },
-        }
+    config = audio_config(
+        {"source": "audio_folder", "path": str(tmp_path), "max_seq_length": 2000, "eval_fraction": 0.34}
     )
     raw = load_examples(config.data, tmp_path)
     assert raw.label_names == ["high", "low"] and len(raw.train) + len(raw.eval) == 6
@@ -166,34 +118,3 @@ def test_audio_folder_reads_one_directory_per_class(tmp_path):
     (tmp_path / "high" / "3.wav").write_bytes(b"RIFF....not a wave file")
     with pytest.raises(StageError, match="cannot read audio file .*3.wav"):
         load_examples(config.data, tmp_path)
-
-
-def test_image_processor_reads_the_models_preprocessor_config(tmp_path):
-    from transformers import AutoConfig
-
-    from ov_movement.media import ImageProcessor
-
-    (tmp_path / "preprocessor_config.json").write_text(
-        json.dumps({"size": {"height": 8, "width": 12}, "image_mean": [0.0] * 3, "image_std": [1.0] * 3})
-    )
-    processor = ImageProcessor.for_model(AutoConfig.for_model("vit"), tmp_path)
-    pixels = processor([np.full((4, 4), 255, dtype=np.uint8)])
-    assert pixels.shape == (1, 3, 8, 12)
-    np.testing.assert_allclose(pixels, 1.0)
-
-
-def test_image_task_batches_float_pixels_and_nncf_inputs_use_the_image_size():
-    from ov_movement.models import get_task, load_processor
-
-    config = _image_pipeline({"source": "synthetic_images", "synthetic_samples": 8})
-    task = get_task("image-classification")
-    processor = load_processor(config.model, Path("."))
-    info = task.nncf_input_info(["pixel_values"], 128, processor=processor)
-    assert info == [{"sample_size": [1, 3, 16, 16], "type": "float", "keyword": "pixel_values"}]
-    features = processor.encode_examples(
-        load_examples(config.data, Path(".")).train[:2], ["pixel_values"], 128
-    )
-    batch = task.collate(features, ["pixel_values"], 0)
-    assert (
-        tuple(batch["pixel_values"].shape) == (2, 3, 16, 16) and str(batch["labels"].dtype) == "torch.int64"
-    )
