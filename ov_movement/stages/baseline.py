@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ov_movement.stages.base import StageContext, StageResult
 
@@ -33,26 +35,69 @@ def run(ctx: StageContext) -> StageResult:
         return distributed.launch(ctx)
     import torch
 
-    from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
-    from ov_movement.training.loop import (
-        autocast,
-        epoch_batches,
-        grad_scaler,
-        lr_multiplier,
-        make_optimizer,
-        progress_bar,
-        steps_per_epoch,
+    group = distributed.current_group()  # None in one process; else rank 0 writes the files
+    epochs = config.baseline.epochs or config.training.epochs
+    threads = torch.get_num_threads()
+    if config.training.num_threads:
+        torch.set_num_threads(config.training.num_threads)
+    try:
+        dense = _DenseTraining.prepare(ctx, epochs, group)
+        for epoch in range(epochs):
+            dense.epoch(epoch)
+    finally:
+        torch.set_num_threads(threads)
+
+    from ov_movement.training.distill import save_teacher
+
+    data = dense.data
+    if group is None or group.writes:
+        save_teacher(dense.model.cpu(), output_dir, num_labels=data.num_labels, label_names=data.label_names)
+    final = dense.history[-1]
+    steps, seconds = dense.steps, dense.seconds
+    metrics = {"enabled": True, "epochs": epochs, "steps": steps, "seconds_per_step": seconds / max(1, steps)}
+    if group is not None:
+        metrics["processes"] = group.world_size
+    metrics.update({k: v for k, v in final.items() if k not in ("epoch", "step")})
+    return StageResult(
+        metrics=metrics,
+        summary=f"dense fine-tuning, {epochs} epoch(s): eval accuracy {final['accuracy']:.4f}",
     )
 
-    group = distributed.current_group()  # None in one process; else rank 0 writes the files
 
-    training = config.training
-    epochs = config.baseline.epochs or training.epochs
-    threads = torch.get_num_threads()
-    if training.num_threads:
-        torch.set_num_threads(training.num_threads)
-    try:
+@dataclass
+class _DenseTraining:
+    """The dense model and its optimizer step (training.loop.OptimizerStep, the sparse run's), epoch
+    by epoch; eval.json rewritten after each (rank 0)."""
+
+    ctx: StageContext
+    model: Any  # unwrapped; `step.model` is the DDP wrapper when distributed
+    step: Any  # training.loop.OptimizerStep
+    data: Any
+    task: Any
+    input_names: Any
+    device: Any
+    steps_per_epoch: int
+    group: Any
+    history: list[dict[str, Any]] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+
+    @classmethod
+    def prepare(cls, ctx: StageContext, epochs: int, group: Any) -> _DenseTraining:
+        import torch
+
+        from ov_movement.model_inputs import prepare_data
+        from ov_movement.models import build_model, get_task, load_processor, model_input_names
+        from ov_movement.training import distributed
+        from ov_movement.training.loop import (
+            OptimizerStep,
+            grad_scaler,
+            lr_multiplier,
+            make_optimizer,
+            steps_per_epoch,
+        )
+
+        config, training = ctx.config, ctx.config.training
         device = distributed.device_for(training.device, group)
         task = get_task(config.model.task)
         processor = load_processor(config.model, ctx.config_dir)
@@ -73,76 +118,62 @@ def run(ctx: StageContext) -> StageResult:
         optimizer = make_optimizer(model, training.learning_rate, training.weight_decay)
         warmup = round(training.lr_warmup_ratio * total)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_multiplier(warmup, warmup, total))
+        step = OptimizerStep(
+            model=trained,
+            optimizer=optimizer,
+            lr_scheduler=scheduler,
+            device=device,
+            precision=training.precision,
+            scaler=scaler,
+            max_grad_norm=training.max_grad_norm,
+            group=group,
+        )
+        return cls(ctx, model, step, data, task, input_names, device, spe, group)
 
-        def collate(indices, features):
-            batch = task.collate([features[i] for i in indices], input_names, data.pad_id)
-            return {k: v.to(device) for k, v in batch.items()}
+    def collate(self, indices, features):
+        batch = self.task.collate([features[i] for i in indices], self.input_names, self.data.pad_id)
+        return {k: v.to(self.device) for k, v in batch.items()}
 
-        history, seconds, steps = [], 0.0, 0
-        for epoch in range(epochs):
-            trained.train()
-            batches = epoch_batches(len(data.train), training.batch_size, training.seed, epoch, spe)
-            bar = progress_bar(len(batches), f"baseline epoch {epoch + 1}", ctx.progress)
-            for indices in batches:
-                started = time.perf_counter()
-                share = 1.0
-                if group is not None:  # this rank's part of the global batch, weighted to its mean
-                    indices, share = group.shard(indices)
-                with autocast(device, training.precision):
-                    loss = trained(**collate(indices, data.train.features)).loss
-                if scaler is not None:
-                    scaler.scale(loss * share).backward()
-                    scaler.unscale_(optimizer)
-                else:
-                    (loss * share if group is not None else loss).backward()
-                if training.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), training.max_grad_norm)
-                if scaler is not None:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-                seconds += time.perf_counter() - started
-                steps += 1
-                if bar is not None:
-                    bar.set_postfix(loss=f"{float(loss):.3f}")
-                    bar.update(1)
+    def forward(self, indices) -> tuple[Any, None]:
+        return self.step.model(**self.collate(indices, self.data.train.features)).loss, None
+
+    def epoch(self, epoch: int) -> None:
+        """Train one epoch, evaluate, write eval.json."""
+        from ov_movement.training.loop import epoch_batches, progress_bar
+
+        training = self.ctx.config.training
+        self.step.model.train()
+        batches = epoch_batches(
+            len(self.data.train), training.batch_size, training.seed, epoch, self.steps_per_epoch
+        )
+        bar = progress_bar(len(batches), f"baseline epoch {epoch + 1}", self.ctx.progress)
+        for indices in batches:
+            started = time.perf_counter()
+            taken = self.step(indices, self.forward)
+            self.seconds += time.perf_counter() - started
+            self.steps += 1
             if bar is not None:
-                bar.close()
-            history.append(
-                {
-                    "epoch": epoch,
-                    "step": steps,
-                    **_evaluate(model, data, training, collate, task, device, group),
-                }
+                bar.set_postfix(loss=f"{float(taken.main_loss):.3f}")
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        self.history.append({"epoch": epoch, "step": self.steps, **self.evaluate()})
+        if self.group is None or self.group.writes:
+            (Path(self.ctx.output_dir) / EVAL_FILE).write_text(json.dumps(self.history, indent=1) + "\n")
+
+    def evaluate(self) -> dict[str, float]:
+        from ov_movement.training.loop import autocast, evaluate
+
+        training = self.ctx.config.training
+        with autocast(self.device, training.precision):
+            return evaluate(
+                self.model,
+                self.data.eval.features,
+                training.eval_batch_size,
+                self.collate,
+                self.task,
+                group=self.group,
             )
-            if group is None or group.writes:
-                (output_dir / EVAL_FILE).write_text(json.dumps(history, indent=1) + "\n")
-    finally:
-        torch.set_num_threads(threads)
-
-    from ov_movement.training.distill import save_teacher
-
-    if group is None or group.writes:
-        save_teacher(model.cpu(), output_dir, num_labels=data.num_labels, label_names=data.label_names)
-    final = history[-1]
-    metrics = {"enabled": True, "epochs": epochs, "steps": steps, "seconds_per_step": seconds / max(1, steps)}
-    if group is not None:
-        metrics["processes"] = group.world_size
-    metrics.update({k: v for k, v in final.items() if k not in ("epoch", "step")})
-    return StageResult(
-        metrics=metrics,
-        summary=f"dense fine-tuning, {epochs} epoch(s): eval accuracy {final['accuracy']:.4f}",
-    )
-
-
-def _evaluate(model, data, training, collate, task, device, group):
-    from ov_movement.training.loop import autocast, evaluate
-
-    with autocast(device, training.precision):
-        return evaluate(model, data.eval.features, training.eval_batch_size, collate, task, group=group)
 
 
 def join(config, stage: str, digest: str) -> None:

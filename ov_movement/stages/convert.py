@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,103 +53,171 @@ def run(ctx: StageContext) -> StageResult:
 
 def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any = None) -> StageResult:
     """`task` (models.get_task): its metrics score pruned_qat.xml (only needed for JPQD exports)."""
-    from ov_movement.deploy import ir, stats
-    from ov_movement.deploy.onnx_export import onnx_outputs
-    from ov_movement.deploy.structure import ModelStructure
-    from ov_movement.deploy.verify import compare_outputs
+    from ov_movement.deploy import stats
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = export_dir / ONNX_FILE
-    shrunk_path = export_dir / "model_shrunk.onnx"
-    pruned_source = shrunk_path if shrunk_path.exists() else onnx_path
-    with np.load(export_dir / "samples.npz") as npz:
-        samples = {k: npz[k][: cfg.verify_samples] for k in npz.files}
-    names = list(samples)
-    shrink_info = json.loads((export_dir / "shrink.json").read_text(encoding="utf-8"))
-    structure = ModelStructure.from_json(shrink_info["structure"]) if shrink_info.get("structure") else None
-    where = f"{len(samples[names[0]])} samples, seq {samples[names[0]].shape[1]}"
+    exported = _Exported.read(export_dir, cfg)
+    check = _Checks(cfg.atol)
+    dense, dense_compiled = _dense_ir(exported, check)
+    pruned, feeds = _pruned_ir(exported, cfg, dense_compiled, check)
 
-    reports: list = []
+    matmuls = stats.weight_matmuls(dense), stats.weight_matmuls(pruned)
+    reference_names = stats.onnx_matmul_names(exported.onnx_path)
+    structure = exported.structure
+    removal = stats.removal_efficiency(structure, matmuls[1], reference_names) if structure else None
+    ov_only = removal
+    if structure and exported.pruned_source != exported.onnx_path:
+        ov_only = _openvino_only_removal(exported.onnx_path, cfg, structure, reference_names)
 
-    def check(reference, candidate, artefact, reference_label, inputs=where) -> None:
+    _save_irs(dense, pruned, out_dir, cfg, feeds[0], check)
+    result = _ir_stats(exported, dense, pruned, out_dir) | {
+        "removal_efficiency": _fractions(removal),
+        "removal_efficiency_openvino_only": _fractions(ov_only),
+        "removal_detail": removal,
+        "matmuls": stats.matmul_table(*matmuls),
+        "matmul_shape_convention": "[out_features, in_features]",
+        "compress_to_fp16": cfg.compress_to_fp16,
+        "inference_precision": "f32",
+        "verification": [r.to_json() for r in check.reports],
+    }
+    if (export_dir / QAT_ONNX).exists():
+        result["pruned_qat"] = _build_qat(export_dir, out_dir, cfg, structure, reference_names, task)
+    (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    return _stage_result(result, check.reports)
+
+
+@dataclass(frozen=True)
+class _Exported:
+    """What convert reads of export's output."""
+
+    onnx_path: Path
+    pruned_source: Path  # model_shrunk.onnx when export shrank torch-side, else model.onnx
+    samples: dict[str, np.ndarray]  # the first cfg.verify_samples of samples.npz
+    structure: Any  # deploy.structure.ModelStructure of the masks (None: shrink.json has none)
+
+    @classmethod
+    def read(cls, export_dir: Path, cfg: ConvertConfig) -> _Exported:
+        from ov_movement.deploy.structure import ModelStructure
+
+        onnx_path = export_dir / ONNX_FILE
+        shrunk_path = export_dir / "model_shrunk.onnx"
+        with np.load(export_dir / "samples.npz") as npz:
+            samples = {k: npz[k][: cfg.verify_samples] for k in npz.files}
+        shrink_info = json.loads((export_dir / "shrink.json").read_text(encoding="utf-8"))
+        structure = (
+            ModelStructure.from_json(shrink_info["structure"]) if shrink_info.get("structure") else None
+        )
+        return cls(onnx_path, shrunk_path if shrunk_path.exists() else onnx_path, samples, structure)
+
+    @property
+    def where(self) -> str:
+        """The samples' description in verification reports."""
+        first = next(iter(self.samples.values()))
+        return f"{len(first)} samples, seq {first.shape[1]}"
+
+
+@dataclass
+class _Checks:
+    """Output comparisons, all kept for stats.json; a failing one stops the stage."""
+
+    atol: float
+    reports: list = field(default_factory=list)
+
+    def __call__(self, reference, candidate, artefact: str, reference_label: str, inputs: str) -> None:
+        from ov_movement.deploy.verify import compare_outputs
+
         report = compare_outputs(
             reference,
             candidate,
-            atol=cfg.atol,
+            atol=self.atol,
             artefact=artefact,
             reference_label=reference_label,
             inputs=inputs,
         )
-        reports.append(report)
+        self.reports.append(report)
         report.raise_if_failed()  # after logging: every output's ✓/✗ is shown first
 
+
+def _dense_ir(exported: _Exported, check: _Checks) -> tuple[Any, Any]:
+    """dense: convert_model(model.onnx), checked against ONNX Runtime; the model and its f32 compile."""
+    from ov_movement.deploy import ir
+    from ov_movement.deploy.onnx_export import onnx_outputs
+
+    onnx_path, samples = exported.onnx_path, exported.samples
     log.info("dense IR: convert_model(%s)", onnx_path.name)
     dense = ir.convert_dense(onnx_path)
     dense_compiled = ir.compile_f32(dense)
-    check(onnx_outputs(onnx_path, samples), ir.infer(dense_compiled, samples), "dense IR", ONNX_FILE)
-
-    log.info(
-        "pruned IR: pruning transformation on %s (static %dx%d)",
-        pruned_source.name,
-        cfg.batch_size,
-        cfg.seq_length,
+    check(
+        onnx_outputs(onnx_path, samples),
+        ir.infer(dense_compiled, samples),
+        "dense IR",
+        ONNX_FILE,
+        exported.where,
     )
-    pruned = _prune(pruned_source, cfg)
+    return dense, dense_compiled
+
+
+def _pruned_ir(
+    exported: _Exported, cfg: ConvertConfig, dense_compiled: Any, check: _Checks
+) -> tuple[Any, list]:
+    """pruned: OpenVINO's pruning transformation, checked against the dense IR on every verification
+    feed; the model and the feeds."""
+    from ov_movement.deploy import ir
+
+    source = exported.pruned_source
+    log.info(
+        "pruned IR: pruning transformation on %s (static %dx%d)", source.name, cfg.batch_size, cfg.seq_length
+    )
+    pruned = _prune(source, cfg)
     try:
         pruned_compiled = ir.compile_f32(pruned)
     except RuntimeError as exc:  # e.g. zero-sized tensors left by a fully masked block
         first = str(exc).strip().splitlines()[0][:300]
-        raise StageError(f"the pruned IR does not compile on CPU: {first}{_hint(pruned_source)}") from exc
-    feeds = _verification_feeds(pruned, samples, where)
+        raise StageError(f"the pruned IR does not compile on CPU: {first}{_hint(source)}") from exc
+    feeds = _verification_feeds(pruned, exported.samples, exported.where)
     for feed, label in feeds:
         check(ir.infer(dense_compiled, feed), ir.infer(pruned_compiled, feed), "pruned IR", "dense IR", label)
+    return pruned, feeds
 
-    dense_mm, pruned_mm = stats.weight_matmuls(dense), stats.weight_matmuls(pruned)
-    reference_names = stats.onnx_matmul_names(onnx_path)
-    removal = stats.removal_efficiency(structure, pruned_mm, reference_names) if structure else None
-    ov_only = removal
-    if structure and pruned_source != onnx_path:
-        ov_only = _openvino_only_removal(onnx_path, cfg, structure, reference_names)
+
+def _save_irs(
+    dense: Any, pruned: Any, out_dir: Path, cfg: ConvertConfig, feed: tuple, check: _Checks
+) -> None:
+    """dense.xml and pruned.xml; compressed to fp16, the saved pair is checked again on `feed`."""
+    from ov_movement.deploy import ir
 
     ir.save_ir(dense, out_dir / DENSE_XML, compress_to_fp16=cfg.compress_to_fp16)
     pause_point("convert", "dense-ir")
     ir.save_ir(pruned, out_dir / PRUNED_XML, compress_to_fp16=cfg.compress_to_fp16)
     if cfg.compress_to_fp16:  # the saved IRs now differ from the checked ones: check them again
         saved = [ir.compile_f32(out_dir / name) for name in (DENSE_XML, PRUNED_XML)]
-        feed, label = feeds[0]
+        inputs, label = feed
         check(
-            ir.infer(saved[0], feed),
-            ir.infer(saved[1], feed),
+            ir.infer(saved[0], inputs),
+            ir.infer(saved[1], inputs),
             f"{PRUNED_XML} (fp16)",
             f"{DENSE_XML} (fp16)",
             label,
         )
 
+
+def _ir_stats(exported: _Exported, dense: Any, pruned: Any, out_dir: Path) -> dict[str, Any]:
+    """stats.json's comparison of the saved IRs: sizes, inputs, linear FLOPs, masked structure."""
+    from ov_movement.deploy import ir, stats
+
     dense_sum = stats.ir_summary(dense, out_dir / DENSE_XML)
     pruned_sum = stats.ir_summary(pruned, out_dir / PRUNED_XML)
-    result = {
-        "dense": dense_sum | {"source": onnx_path.name, "inputs": ir.input_partial_shapes(dense)},
-        "pruned": pruned_sum | {"source": pruned_source.name, "inputs": ir.input_partial_shapes(pruned)},
+    return {
+        "dense": dense_sum | {"source": exported.onnx_path.name, "inputs": ir.input_partial_shapes(dense)},
+        "pruned": pruned_sum
+        | {"source": exported.pruned_source.name, "inputs": ir.input_partial_shapes(pruned)},
         "flop_bound_speedup": _ratio(
             dense_sum["linear_flops_per_token"], pruned_sum["linear_flops_per_token"]
         ),
         "size_ratio": _ratio(pruned_sum["bin_bytes"], dense_sum["bin_bytes"]),
-        "masked": _masked_summary(structure),
-        "removal_efficiency": _fractions(removal),
-        "removal_efficiency_openvino_only": _fractions(ov_only),
-        "removal_detail": removal,
-        "matmuls": stats.matmul_table(dense_mm, pruned_mm),
-        "matmul_shape_convention": "[out_features, in_features]",
-        "compress_to_fp16": cfg.compress_to_fp16,
-        "inference_precision": "f32",
-        "verification": [r.to_json() for r in reports],
+        "masked": _masked_summary(exported.structure),
     }
-    qat_path = export_dir / QAT_ONNX
-    if qat_path.exists():
-        result["pruned_qat"] = _build_qat(export_dir, out_dir, cfg, structure, reference_names, task)
-    (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-
-    return _stage_result(result, reports)
 
 
 def _verification_feeds(pruned: Any, samples: dict[str, np.ndarray], where: str) -> list[tuple[Any, str]]:

@@ -86,24 +86,15 @@ def export_model(
     *,
     qat: tuple[nn.Module, Mapping[str, np.ndarray], np.ndarray] | None = None,
 ) -> StageResult:
-    """`qat`: the quantization-aware model with the whole eval split (inputs, labels), for JPQD."""
-    """Everything but loading: export, shrink, verify, write the outputs listed in the module doc."""
-    from ov_movement.deploy.onnx_export import export_onnx, model_input_names
+    """Everything but loading: export, shrink, verify, write the outputs listed in the module doc.
+
+    `qat`: the quantization-aware model with the whole eval split (inputs, labels), for JPQD."""
+    from ov_movement.deploy.onnx_export import export_onnx
     from ov_movement.deploy.shrink import plan_shrink, plan_to_json, shrink_model
-    from ov_movement.deploy.verify import fit_inputs
 
     out_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
-    names = model_input_names(model, arrays)
-    samples = {  # token ids as int64; pixel_values / input_values stay float32
-        n: np.ascontiguousarray(
-            arrays[n][: cfg.verify_samples],
-            dtype=np.int64 if np.issubdtype(arrays[n].dtype, np.integer) else np.float32,
-        )
-        for n in names
-    }
-    if not cfg.dynamic_axes:
-        samples = fit_inputs(samples, names, cfg.static_batch_size, cfg.static_seq_length)
+    names, samples = _verification_samples(model, arrays, cfg)
     where = f"{len(samples[names[0]])} eval samples, seq {samples[names[0]].shape[1]}"
 
     structure = _structure(model, cfg.shrink)
@@ -135,7 +126,36 @@ def export_model(
     )
     for report in reports:
         report.raise_if_failed()
+    return _stage_result(
+        cfg, names, structure, plan, shrink_info, fp32_diff, qat_reports if qat is not None else None
+    )
 
+
+def _verification_samples(
+    model: nn.Module, arrays: Mapping[str, np.ndarray], cfg: ExportConfig
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The model's input names and the first verify_samples of each (fitted to the static shape
+    without dynamic axes): export traces and every check runs on them."""
+    from ov_movement.deploy.onnx_export import model_input_names
+    from ov_movement.deploy.verify import fit_inputs
+
+    names = model_input_names(model, arrays)
+    samples = {  # token ids as int64; pixel_values / input_values stay float32
+        n: np.ascontiguousarray(
+            arrays[n][: cfg.verify_samples],
+            dtype=np.int64 if np.issubdtype(arrays[n].dtype, np.integer) else np.float32,
+        )
+        for n in names
+    }
+    if not cfg.dynamic_axes:
+        samples = fit_inputs(samples, names, cfg.static_batch_size, cfg.static_seq_length)
+    return names, samples
+
+
+def _stage_result(
+    cfg: ExportConfig, names, structure, plan, shrink_info: dict[str, Any], fp32_diff: float, qat_reports
+) -> StageResult:
+    """The stage's metrics and summary line (`qat_reports`: None without a QAT model)."""
     metrics: dict[str, Any] = {
         "opset": cfg.opset,
         "dynamic_axes": cfg.dynamic_axes,
@@ -145,7 +165,7 @@ def export_model(
         "dropped_heads": shrink_info["dropped_heads"],
         "dropped_neurons": shrink_info["dropped_neurons"],
     }
-    if qat is not None:
+    if qat_reports is not None:
         metrics["qat_onnx"] = QAT_ONNX
         metrics["qat_max_abs_diff"] = max(r.max_abs_diff or 0.0 for r in qat_reports)
     if structure:

@@ -200,6 +200,19 @@ class Loop:
     scaler: Any = None  # torch.amp.GradScaler for fp16
     _last: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # The step sparsify and mask take, and baseline too (stages/baseline.py).
+        self._optimizer_step = OptimizerStep(
+            model=self.model,
+            optimizer=self.optimizer,
+            lr_scheduler=self.lr_scheduler,
+            device=self.device,
+            precision=self.precision,
+            scaler=self.scaler,
+            max_grad_norm=self.max_grad_norm,
+            group=self.group,
+        )
+
     def _batch(self, indices: Sequence[int], features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         batch = self.task.collate([features[i] for i in indices], self.input_names, self.pad_id)
         return {k: v.to(self.device) for k, v in batch.items()}
@@ -235,74 +248,66 @@ class Loop:
                 bar.close()
 
     def _train_step(self, epoch: int, indices: Sequence[int], state: LoopState) -> None:
-        scheduler = self.ctrl.scheduler
         started = time.perf_counter()
         was_frozen = self._operands_frozen()
         self.training_ctrl.scheduler.step()  # before the forward: threshold/factor; masking after warm-up
         step = state.global_step  # 0-based index, = NNCF's scheduler.current_step
         if not was_frozen and self._operands_frozen():
             self._note_frozen(state, step, epoch)
-        share = 1.0
-        if self.group is not None:  # this rank's part of the global batch
-            indices, share = self.group.shard(list(indices))
-        batch = self._batch(indices, self.train_features)
-        with autocast(self.device, self.precision):
-            outputs = self.model(**batch)
-            task_loss = outputs.loss
-            distill_loss = None
-            main_loss = task_loss
-            if self.distiller is not None:
-                main_loss, distill_loss = self.distiller.mix(task_loss, outputs.logits, batch)
-        compression_loss = self.training_ctrl.loss()
-        # share: DDP averages the ranks' gradients; weighted so, they are the global batch mean's.
-        loss = (main_loss * share if self.group is not None else main_loss) + compression_loss
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
-        if self.max_grad_norm:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
-        lr = self.optimizer.param_groups[0]["lr"]
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        self.lr_scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        taken = self._optimizer_step(indices, self._forward, extra_loss=self.training_ctrl.loss)
         state.global_step = step + 1
         state.train_steps += 1
-        compression_value = float(torch.as_tensor(compression_loss).detach())
-        losses = [float(loss.detach()), float(task_loss.detach())]
-        if distill_loss is not None:
-            losses.append(float(distill_loss.detach()))
-        if self.group is not None:  # the global batch's mean losses, as one process logs them
-            losses[0] = float(main_loss.detach())
-            losses = self.group.mean([value * share for value in losses])
-            losses[0] += compression_value
+        losses = self._logged_losses(taken)
         elapsed = time.perf_counter() - started
         state.train_seconds += elapsed
+        scheduler = self.ctrl.scheduler
         record = {
             "stage": self.phase,
             "epoch": epoch,
             "step": step,
-            "loss": losses[0],
-            "task_loss": losses[1],
-            "compression_loss": compression_value,
-            **({"distillation_loss": losses[2]} if distill_loss is not None else {}),
+            **losses,
             "importance_regularization_factor": _finite(scheduler.current_importance_regularization_factor),
             "importance_threshold": _finite(scheduler.current_importance_threshold),
             "linear_sparsity": stats.linear_sparsity(self.ctrl),
             "model_sparsity": stats.masked_elements(self.ctrl) / self.total_params
             if self.total_params
             else None,
-            "lr": lr,
+            "lr": taken.lr,
             "seconds": elapsed,
         }
         self.log.write(record)
         self._last = record
         pause_point(self.phase, "step")
+
+    def _forward(self, indices: Sequence[int]) -> tuple[torch.Tensor, tuple[torch.Tensor, Any]]:
+        """The loss to minimise (the task's, mixed with distillation's when distilling), and the task
+        and distillation losses apart (None without distillation)."""
+        batch = self._batch(indices, self.train_features)
+        outputs = self.model(**batch)
+        task_loss = outputs.loss
+        distill_loss = None
+        main_loss = task_loss
+        if self.distiller is not None:
+            main_loss, distill_loss = self.distiller.mix(task_loss, outputs.logits, batch)
+        return main_loss, (task_loss, distill_loss)
+
+    def _logged_losses(self, taken: TakenStep) -> dict[str, float]:
+        """The step's losses for train_log.jsonl: the global batch's under data parallelism."""
+        task_loss, distill_loss = taken.outputs
+        compression_value = float(torch.as_tensor(taken.extra_loss).detach())
+        losses = [float(taken.loss.detach()), float(task_loss.detach())]
+        if distill_loss is not None:
+            losses.append(float(distill_loss.detach()))
+        if self.group is not None:  # the global batch's mean losses, as one process logs them
+            losses[0] = float(taken.main_loss.detach())
+            losses = self.group.mean([value * taken.share for value in losses])
+            losses[0] += compression_value
+        return {
+            "loss": losses[0],
+            "task_loss": losses[1],
+            "compression_loss": compression_value,
+            **({"distillation_loss": losses[2]} if distill_loss is not None else {}),
+        }
 
     def _note_frozen(self, state: LoopState, step: int, epoch: int) -> None:
         if state.masks_frozen_step is not None:  # a resumed attempt re-freezing: NNCF's freeze is idempotent
@@ -332,6 +337,71 @@ class Loop:
             return evaluate(
                 model, self.eval_features, self.eval_batch_size, self._batch, self.task, group=self.group
             )
+
+
+@dataclass(frozen=True)
+class TakenStep:
+    """What one OptimizerStep computed."""
+
+    loss: torch.Tensor  # what was minimised on this rank: main_loss * share + extra_loss
+    main_loss: torch.Tensor  # the forward's loss, before the share
+    extra_loss: Any  # extra_loss() (NNCF's compression loss), None without one
+    share: float  # this rank's weight in the global batch (1.0 in one process)
+    lr: float  # the learning rate the step was taken with
+    outputs: Any  # what the forward returned besides the loss
+
+
+@dataclass
+class OptimizerStep:
+    """One optimizer step on a batch of example indices, as every training stage takes it (sparsify
+    and mask through Loop, baseline directly).
+
+    In order: this rank's part of the global batch (data parallel); `forward(indices)` under
+    training.precision's autocast, returning (loss, outputs); `extra_loss()` outside it (NNCF's
+    compression loss); the loss weighted by the rank's share -- DDP averages the ranks' gradients,
+    weighted so they are the global batch mean's -- plus the extra loss; backward (fp16: scaled, then
+    unscaled for clipping); gradient clipping; the optimizer; the LR schedule; gradients cleared."""
+
+    model: torch.nn.Module  # what runs forward and backward: the DDP wrapper when distributed
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: Any
+    device: torch.device
+    precision: str | None = None  # training.precision (None = fp32)
+    scaler: Any = None  # torch.amp.GradScaler for fp16 (grad_scaler)
+    max_grad_norm: float | None = None
+    group: Any = None  # training.distributed.Group, or None in one process
+
+    def __call__(
+        self,
+        indices: Sequence[int],
+        forward: Callable[[Sequence[int]], tuple[torch.Tensor, Any]],
+        extra_loss: Callable[[], Any] | None = None,
+    ) -> TakenStep:
+        share = 1.0
+        if self.group is not None:  # this rank's part of the global batch
+            indices, share = self.group.shard(list(indices))
+        with autocast(self.device, self.precision):
+            main_loss, outputs = forward(indices)
+        extra = extra_loss() if extra_loss is not None else None
+        loss = main_loss * share if self.group is not None else main_loss
+        if extra is not None:
+            loss = loss + extra
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        if self.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+        lr = self.optimizer.param_groups[0]["lr"]
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.lr_scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return TakenStep(loss, main_loss, extra, share, lr, outputs)
 
 
 def autocast(device: torch.device, precision: str | None) -> Any:
@@ -424,6 +494,8 @@ __all__ = [
     "JsonlLog",
     "Loop",
     "LoopState",
+    "OptimizerStep",
+    "TakenStep",
     "epoch_batches",
     "evaluate",
     "lr_multiplier",

@@ -415,19 +415,44 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
     no operation, a `sparse_structure_by_scopes` pattern that matches no sparsifiable Linear layer,
     a layer matched by two entries, a block that does not divide a weight (layer name and shape).
     """
+    ensure_nncf()
+    base = movement_loc(config)
+    section = movement_section(nncf_config)
+    report, linear = _trace(model, nncf_config)
+    _refuse_slow_patterns(section, base, report.node_names)
+    ignored = _patterns(section.get("ignored_scopes"))
+    targets = _patterns(section.get("target_scopes"))
+    issues = _unmatched_scope_issues(section, config, model, report.node_names, linear)
+
+    from nncf.common.scopes import should_consider_scope
+
+    for layer in linear:
+        considered = should_consider_scope(layer.nncf_name, ignored or None, targets or None)
+        (report.layers if considered else report.ignored).append(layer)
+    if not report.layers and not issues:
+        issues.append(
+            ConfigIssue(base, f"every Linear layer of {type(model).__name__} is ignored: nothing to sparsify")
+        )
+    issues += _structure_issues(section, config, model, report)
+    for layer in report.layers:
+        report.mode_by_layer.setdefault(layer.nncf_name, "fine")
+    if issues:
+        raise CompressionSetupError(issues)
+    return report
+
+
+def _trace(model: Any, nncf_config: dict[str, Any]) -> tuple[ScopeReport, list[LayerInfo]]:
+    """Trace a copy of the model into NNCF's graph: a ScopeReport with every operation and its
+    consumers (no layers yet), and every Linear layer in graph order."""
     from nncf import NNCFConfig
     from nncf.common.graph.utils import get_weight_shape_legacy
     from nncf.torch.model_creation import create_nncf_network
 
-    ensure_nncf()
-    base = movement_loc(config)
-    section = movement_section(nncf_config)
     probe_config = NNCFConfig.from_dict({k: v for k, v in nncf_config.items() if k != "compression"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         network = create_nncf_network(copy.deepcopy(model), probe_config)
     graph = network.nncf.get_original_graph()
-    all_names = [node.node_name for node in graph.get_all_nodes()]
     linear_nodes = network.nncf.get_weighted_original_graph_nodes(nncf_module_names=["NNCFLinear"])
     module_names = {module: name for name, module in network.named_modules()}
 
@@ -436,107 +461,107 @@ def check_scopes(model: Any, nncf_config: dict[str, Any], config: Any) -> ScopeR
         shape = tuple(int(d) for d in get_weight_shape_legacy(node.layer_attributes))
         return LayerInfo(node.node_name, module_names.get(module, "?"), shape)
 
-    _refuse_slow_patterns(section, base, all_names)
+    report = ScopeReport(
+        node_names=[node.node_name for node in graph.get_all_nodes()],
+        consumers={
+            node.node_name: [n.node_name for n in graph.get_next_nodes(node)]
+            for node in graph.get_all_nodes()
+        },
+    )
+    return report, [info(node) for node in linear_nodes]
+
+
+def _unmatched_scope_issues(
+    section: dict[str, Any], config: Any, model: Any, all_names: list[str], linear: list[LayerInfo]
+) -> list[ConfigIssue]:
+    """ignored_scopes/target_scopes patterns that match no operation (NNCF fails on them unless
+    validate_scopes is false: then they are only logged)."""
     issues: list[ConfigIssue] = []
-    ignored = _patterns(section.get("ignored_scopes"))
-    targets = _patterns(section.get("target_scopes"))
-    # NNCF fails on an ignored/target pattern that matches nothing unless validate_scopes is false.
     strict = section.get("validate_scopes", True) is not False
-    for key, patterns, raw in (
-        ("ignored_scopes", ignored, section.get("ignored_scopes")),
-        ("target_scopes", targets, section.get("target_scopes")),
-    ):
-        for index, pattern in enumerate(patterns):
+    for key in ("ignored_scopes", "target_scopes"):
+        raw = section.get(key)
+        for index, pattern in enumerate(_patterns(raw)):
             if any(_matches(name, pattern) for name in all_names):
                 continue
-            example = f" (NNCF names look like {linear_nodes[0].node_name!r})" if linear_nodes else ""
+            example = f" (NNCF names look like {linear[0].nncf_name!r})" if linear else ""
             message = f"{pattern!r} matches no operation of {type(model).__name__} in the NNCF graph{example}"
             loc, origin = written_loc(config, key, _scope_loc("", raw, index))
             if strict:
                 issues.append(ConfigIssue(loc, message + origin))
             else:
                 log.warning("%s: %s (validate_scopes is false)", loc, message + origin)
+    return issues
 
-    def considered(name: str) -> bool:
-        from nncf.common.scopes import should_consider_scope
 
-        return should_consider_scope(name, ignored or None, targets or None)
-
-    report = ScopeReport(
-        node_names=all_names,
-        consumers={
-            node.node_name: [n.node_name for n in graph.get_next_nodes(node)]
-            for node in graph.get_all_nodes()
-        },
-    )
-    for node in linear_nodes:
-        (report.layers if considered(node.node_name) else report.ignored).append(info(node))
-    if not report.layers and not issues:
-        issues.append(
-            ConfigIssue(base, f"every Linear layer of {type(model).__name__} is ignored: nothing to sparsify")
-        )
-
-    entries = section.get("sparse_structure_by_scopes", [])
+def _structure_issues(
+    section: dict[str, Any], config: Any, model: Any, report: ScopeReport
+) -> list[ConfigIssue]:
+    """Check `sparse_structure_by_scopes` against the sparsified layers, recording each matched
+    layer's mode in `report.mode_by_layer`: patterns matching none, blocks not dividing a weight,
+    per_dim axes other than 0/1, layers matched by two entries."""
+    issues: list[ConfigIssue] = []
     matched_by: dict[str, list[int]] = {layer.nncf_name: [] for layer in report.layers}
-    for index, entry in enumerate(entries):
-
-        def entry_loc(rest: str, index: int = index) -> tuple[str, str]:
-            return written_loc(config, "sparse_structure_by_scopes", f"[{index}]{rest}")
-
-        raw = entry.get("target_scopes")
-        for p_index, pattern in enumerate(_patterns(raw)):
-            hits = [layer for layer in report.layers if _matches(layer.nncf_name, pattern)]
-            if not hits:
-                ignored_hits = [
-                    layer.module for layer in report.ignored if _matches(layer.nncf_name, pattern)
-                ]
-                why = f" (it matches only ignored layers: {ignored_hits[:3]})" if ignored_hits else ""
-                example = report.layers[0].nncf_name if report.layers else "?"
-                loc, origin = entry_loc(_scope_loc(".target_scopes", raw, p_index))
-                issues.append(
-                    ConfigIssue(
-                        loc,
-                        f"{pattern!r} matches no sparsifiable Linear layer of {type(model).__name__}{why}; "
-                        f"layer names look like {example!r}{origin}",
-                    )
-                )
-        hits = [layer for layer in report.layers if any(_matches(layer.nncf_name, p) for p in _patterns(raw))]
+    for index, entry in enumerate(section.get("sparse_structure_by_scopes", [])):
+        hits, entry_issues = _check_structure_entry(index, entry, config, model, report)
+        issues += entry_issues
         for layer in hits:
             matched_by[layer.nncf_name].append(index)
             report.mode_by_layer[layer.nncf_name] = entry.get("mode", "fine")
-        mode = entry.get("mode", "fine")
-        if mode == "block":
-            rows, cols = (int(x) for x in entry.get("sparse_factors") or (0, 0))
-            for layer in hits:
-                out_dim, in_dim = layer.weight_shape[:2]
-                if rows <= 0 or cols <= 0 or out_dim % rows or in_dim % cols:
-                    loc, origin = entry_loc(".sparse_factors")
-                    issues.append(
-                        ConfigIssue(
-                            loc,
-                            f"block [{rows}, {cols}] does not divide the weight of {layer.module} "
-                            f"(shape {list(layer.weight_shape)}, NNCF name {layer.nncf_name!r}){origin}",
-                        )
-                    )
-        if mode == "per_dim" and entry.get("axis") not in (0, 1):
-            loc, origin = entry_loc(".axis")
-            issues.append(
-                ConfigIssue(loc, f"must be 0 (rows) or 1 (columns), got {entry.get('axis')!r}{origin}")
-            )
     for name, indices in matched_by.items():
         if len(indices) > 1:
             layer = next(layer for layer in report.layers if layer.nncf_name == name)
             issues.append(
                 ConfigIssue(
-                    f"{base}.sparse_structure_by_scopes",
+                    f"{movement_loc(config)}.sparse_structure_by_scopes",
                     f"{layer.module} ({name!r}) is matched by entries {indices}; a layer may match only one",
                 )
             )
-    for layer in report.layers:
-        report.mode_by_layer.setdefault(layer.nncf_name, "fine")
-    if issues:
-        raise CompressionSetupError(issues)
-    return report
+    return issues
+
+
+def _check_structure_entry(
+    index: int, entry: dict[str, Any], config: Any, model: Any, report: ScopeReport
+) -> tuple[list[LayerInfo], list[ConfigIssue]]:
+    """The sparsified layers entry `index` of `sparse_structure_by_scopes` matches, and its problems."""
+    issues: list[ConfigIssue] = []
+
+    def entry_loc(rest: str) -> tuple[str, str]:
+        return written_loc(config, "sparse_structure_by_scopes", f"[{index}]{rest}")
+
+    raw = entry.get("target_scopes")
+    for p_index, pattern in enumerate(_patterns(raw)):
+        if any(_matches(layer.nncf_name, pattern) for layer in report.layers):
+            continue
+        ignored_hits = [layer.module for layer in report.ignored if _matches(layer.nncf_name, pattern)]
+        why = f" (it matches only ignored layers: {ignored_hits[:3]})" if ignored_hits else ""
+        example = report.layers[0].nncf_name if report.layers else "?"
+        loc, origin = entry_loc(_scope_loc(".target_scopes", raw, p_index))
+        issues.append(
+            ConfigIssue(
+                loc,
+                f"{pattern!r} matches no sparsifiable Linear layer of {type(model).__name__}{why}; "
+                f"layer names look like {example!r}{origin}",
+            )
+        )
+    hits = [layer for layer in report.layers if any(_matches(layer.nncf_name, p) for p in _patterns(raw))]
+    mode = entry.get("mode", "fine")
+    if mode == "block":
+        rows, cols = (int(x) for x in entry.get("sparse_factors") or (0, 0))
+        for layer in hits:
+            out_dim, in_dim = layer.weight_shape[:2]
+            if rows <= 0 or cols <= 0 or out_dim % rows or in_dim % cols:
+                loc, origin = entry_loc(".sparse_factors")
+                issues.append(
+                    ConfigIssue(
+                        loc,
+                        f"block [{rows}, {cols}] does not divide the weight of {layer.module} "
+                        f"(shape {list(layer.weight_shape)}, NNCF name {layer.nncf_name!r}){origin}",
+                    )
+                )
+    if mode == "per_dim" and entry.get("axis") not in (0, 1):
+        loc, origin = entry_loc(".axis")
+        issues.append(ConfigIssue(loc, f"must be 0 (rows) or 1 (columns), got {entry.get('axis')!r}{origin}"))
+    return hits, issues
 
 
 # ---------------------------------------------------------------------------------------------

@@ -166,30 +166,10 @@ def run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any] = ()) -> S
 def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> StageResult:
     import torch
 
-    from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
-    from ov_movement.training import stats
-    from ov_movement.training.checkpoint import (
-        CorruptCheckpointError,
-        load_checkpoint,
-        read_meta,
-        restore_rng,
-        save_checkpoint,
-    )
-    from ov_movement.training.distributed import current_group, device_for, wrap
-    from ov_movement.training.loop import (
-        JsonlLog,
-        Loop,
-        LoopState,
-        grad_scaler,
-        lr_multiplier,
-        make_optimizer,
-        steps_per_epoch,
-    )
-    from ov_movement.training.nncf_setup import compress, ensure_nncf, nncf_config_dict
+    from ov_movement.training.distributed import current_group, device_for
+    from ov_movement.training.nncf_setup import ensure_nncf
 
-    config = ctx.config
-    training = config.training
+    training = ctx.config.training
     output_dir = Path(ctx.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     if training.num_threads:
@@ -201,50 +181,154 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
     device = device_for(training.device, group)
     ensure_nncf()  # before any model is constructed
 
+    inputs = _phase_inputs(ctx, phase)
+    start = _starting_point(ctx, phase, inputs, device)
+    compressed = _compressed_model(
+        ctx,
+        inputs,
+        start.checkpoint,
+        device,
+        # NNCF writes structured_sparsity.csv there from every rank: only rank 0's goes to the output.
+        log_dir=output_dir / NNCF_LOG_DIR if writes else scratch,
+    )
+    attempt = _Attempt(ctx, phase, inputs, start, compressed, group=group, device=device, callbacks=callbacks)
+    attempt.train()
+    attempt.keep_last_checkpoint()
+    metrics = attempt.metrics()
+    summary = attempt.summary(metrics)
+    if not writes:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return StageResult(metrics=metrics, summary=summary)
+
+
+@dataclass(frozen=True)
+class _PhaseInputs:
+    """What a phase trains on: the task, the model's processor and input names, the data, the plan."""
+
+    task: Any
+    processor: Any
+    input_names: Any
+    data: Any
+    plan: PhasePlan
+
+
+def _phase_inputs(ctx: StageContext, phase: str) -> _PhaseInputs:
+    from ov_movement.model_inputs import prepare_data
+    from ov_movement.models import get_task, load_processor, model_input_names
+    from ov_movement.training.loop import steps_per_epoch
+
+    config = ctx.config
     task = get_task(config.model.task)
     processor = load_processor(config.model, ctx.config_dir)
     input_names = model_input_names(config.model, ctx.config_dir, processor)
     data = prepare_data(config, ctx.config_dir, processor, input_names)
-    spe = steps_per_epoch(len(data.train), training.batch_size, training.max_steps_per_epoch)
-    plan = plan_phase(config, phase, spe)
+    spe = steps_per_epoch(len(data.train), config.training.batch_size, config.training.max_steps_per_epoch)
+    return _PhaseInputs(task, processor, input_names, data, plan_phase(config, phase, spe))
 
-    # Where this attempt starts from: its own latest checkpoint, else (mask) sparsify's.
+
+@dataclass(frozen=True)
+class _StartingPoint:
+    """Where an attempt starts from: its own latest checkpoint, else (mask) sparsify's, else nothing."""
+
+    key: str  # the phase's resume_key
+    own: Path | None  # the checkpoint of an earlier attempt this one resumes, if any
+    checkpoint: Any  # the loaded checkpoint (own or sparsify's), None: the model's own weights
+
+    @property
+    def resumed_from_step(self) -> int | None:
+        """The step this attempt resumes an interrupted one at (None: it starts from the beginning)."""
+        return int(self.checkpoint.meta["global_step"]) if self.own is not None else None
+
+
+def _starting_point(ctx: StageContext, phase: str, inputs: _PhaseInputs, device: Any) -> _StartingPoint:
+    from ov_movement.training.checkpoint import CorruptCheckpointError, load_checkpoint, read_meta
+
     upstream_dir = Path(ctx.input(SPARSIFY)) / CHECKPOINT_DIR if phase == MASK else None
     try:
         upstream_key = read_meta(upstream_dir).get("resume_key") if upstream_dir is not None else None
     except CorruptCheckpointError as error:
         raise _unreadable(error, upstream_dir, own=False) from error
-    key = resume_key(config, phase, upstream_key)
-    own = _latest_own_checkpoint(output_dir, key)
+    key = resume_key(ctx.config, phase, upstream_key)
+    own = _latest_own_checkpoint(Path(ctx.output_dir), key)
     start_from = own or upstream_dir
     try:
         checkpoint = load_checkpoint(start_from, map_location=device) if start_from is not None else None
     except CorruptCheckpointError as error:
         raise _unreadable(error, start_from, own=own is not None) from error
     if checkpoint is not None:
-        expected = {"steps_per_epoch": spe, "num_labels": config.model.num_labels or data.num_labels}
-        for name, value in expected.items():
-            if int(checkpoint.meta[name]) != value:
-                raise StageError(
-                    f"{start_from}: trained with {name} {checkpoint.meta[name]}, this config gives {value}"
-                )
-        if own is None and int(checkpoint.meta["global_step"]) != plan.start_step:
-            raise StageError(
-                f"{start_from}: ends at step {checkpoint.meta['global_step']}, mask expects {plan.start_step}"
-            )
+        _check_continues(checkpoint, start_from, ctx.config, inputs, own=own is not None)
+    return _StartingPoint(key, own, checkpoint)
 
+
+def _check_continues(checkpoint: Any, path: Path, config: Any, inputs: _PhaseInputs, *, own: bool) -> None:
+    """The checkpoint was trained on these batches and labels; sparsify's ends where mask begins."""
+    plan = inputs.plan
+    expected = {
+        "steps_per_epoch": plan.steps_per_epoch,
+        "num_labels": config.model.num_labels or inputs.data.num_labels,
+    }
+    for name, value in expected.items():
+        if int(checkpoint.meta[name]) != value:
+            raise StageError(
+                f"{path}: trained with {name} {checkpoint.meta[name]}, this config gives {value}"
+            )
+    if not own and int(checkpoint.meta["global_step"]) != plan.start_step:
+        raise StageError(
+            f"{path}: ends at step {checkpoint.meta['global_step']}, mask expects {plan.start_step}"
+        )
+
+
+def _compressed_model(
+    ctx: StageContext, inputs: _PhaseInputs, checkpoint: Any, device: Any, log_dir: Path
+) -> Any:
+    """The model under NNCF's compression (nncf_setup.CompressedModel) on `device`, with the
+    checkpoint's weights and compression state when there is one."""
+    import torch
+
+    from ov_movement.models import build_model
+    from ov_movement.training.nncf_setup import compress, nncf_config_dict
+
+    config, training = ctx.config, ctx.config.training
     torch.manual_seed(training.seed)
     model = build_model(
         config.model,
         ctx.config_dir,
-        num_labels=data.num_labels,
-        label_names=data.label_names,
-        processor=processor,
+        num_labels=inputs.data.num_labels,
+        label_names=inputs.data.label_names,
+        processor=inputs.processor,
         load_weights=checkpoint is None,  # every weight comes from the checkpoint otherwise
     )
+    _check_sequence_length(config, model)
+    model.to(device)
+    spe = inputs.plan.steps_per_epoch
+    nncf_config = nncf_config_dict(
+        config,
+        input_info=inputs.task.nncf_input_info(
+            inputs.input_names, config.data.max_seq_length, processor=inputs.processor
+        ),
+        steps_per_epoch=spe,
+        log_dir=log_dir,
+    )
+    compressed = compress(
+        model,
+        config,
+        nncf_config,
+        compression_state=checkpoint.compression_state if checkpoint else None,
+        init_data=_range_init_data(
+            inputs.data, inputs.task, inputs.input_names, training.batch_size, device, spe
+        ),
+    )
+    if checkpoint is not None:
+        compressed.model.load_state_dict(checkpoint.model_state)
+    return compressed
+
+
+def _check_sequence_length(config: Any, model: Any) -> None:
+    """data.max_seq_length fits the model's position embeddings (else a shape error deep inside the
+    embeddings at the first step)."""
     positions = getattr(model.config, "max_position_embeddings", None)
     if isinstance(positions, int) and config.data.max_seq_length > positions:
-        raise ConfigError(  # else a shape error deep inside the embeddings at the first step
+        raise ConfigError(
             [
                 ConfigIssue(
                     "data.max_seq_length",
@@ -252,215 +336,294 @@ def _run_phase(ctx: StageContext, phase: str, callbacks: Sequence[Any]) -> Stage
                 )
             ]
         )
-    model.to(device)
-    nncf_config = nncf_config_dict(
-        config,
-        input_info=task.nncf_input_info(input_names, config.data.max_seq_length, processor=processor),
-        steps_per_epoch=spe,
-        # NNCF writes structured_sparsity.csv there from every rank: only rank 0's goes to the output.
-        log_dir=output_dir / NNCF_LOG_DIR if writes else scratch,
-    )
-    compressed = compress(
-        model,
-        config,
-        nncf_config,
-        compression_state=checkpoint.compression_state if checkpoint else None,
-        init_data=_range_init_data(data, task, input_names, training.batch_size, device, spe),
-    )
-    model, ctrl, composite = compressed.model, compressed.ctrl, compressed.composite
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint.model_state)
-    trained = model
-    if group is not None:
-        trained = wrap(model, device)
-        (composite if composite is not None else ctrl).distributed()  # NNCF: after the DDP wrapper
+
+
+def _optimizer_and_schedule(model: Any, training: Any, plan: PhasePlan) -> tuple[Any, Any]:
+    """AdamW and its learning-rate schedule over the phase's global steps (decaying only in mask)."""
+    import torch
+
+    from ov_movement.training.loop import lr_multiplier, make_optimizer
 
     optimizer = make_optimizer(model, training.learning_rate, training.weight_decay)
     warmup_steps = round(training.lr_warmup_ratio * plan.warmup_end_step)
-    decay_end = plan.end_step if phase == MASK else None
+    decay_end = plan.end_step if plan.phase == MASK else None
     lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_multiplier(warmup_steps, plan.warmup_end_step, decay_end)
     )
+    return optimizer, lr_scheduler
 
-    train_log = JsonlLog(output_dir / TRAIN_LOG) if writes else _NoLog()
-    if checkpoint is not None:
-        optimizer.load_state_dict(checkpoint.optimizer_state)
-        lr_scheduler.load_state_dict(checkpoint.lr_scheduler_state)
-        composite.scheduler.load_state(checkpoint.meta["scheduler_state"])
-    if own is not None:
-        state = LoopState.from_meta(checkpoint.meta)
-        train_log.keep_before(state.global_step)
-        log.info("%s: resuming at step %d from %s", phase, state.global_step, own)
-    else:
-        train_log.reset()
-        state = LoopState(global_step=plan.start_step)
-        if phase == MASK:
-            state.extra["sparsity_before"] = _sparsity_snapshot(ctrl)
-    # Before the RNG is set: building the teacher draws random initial weights, and a resumed run must
-    # continue with exactly the generator state an uninterrupted one had.
-    distiller = _distiller(ctx, data, processor, device)
-    if checkpoint is not None:
-        restore_rng(checkpoint.rng_state)
-    else:
-        torch.manual_seed(training.seed)
 
-    loop = Loop(
-        phase=phase,
-        model=trained,
-        eval_model=model,
-        group=group,
-        precision=training.precision,
-        scaler=grad_scaler(device, training.precision),
-        ctrl=ctrl,
-        composite=composite,
-        distiller=distiller,
-        optimizer=optimizer,
-        lr_scheduler=lr_scheduler,
-        task=task,
-        train_features=data.train.features,
-        eval_features=data.eval.features,
-        input_names=input_names,
-        pad_id=data.pad_id,
-        device=device,
-        batch_size=training.batch_size,
-        eval_batch_size=training.eval_batch_size,
-        steps_per_epoch=spe,
-        seed=training.seed,
-        max_grad_norm=training.max_grad_norm,
-        log=train_log,
-        structured_masking=config.movement.params.enable_structured_masking,
-        progress=ctx.progress,
-        total_params=stats.model_parameter_count(model),
-    )
-    base_meta = {
-        "phase": phase,
-        "resume_key": key,
-        "steps_per_epoch": spe,
-        "num_labels": int(model.config.num_labels),
-        "label_names": data.label_names,
-        "input_names": list(input_names),
-        "max_seq_length": config.data.max_seq_length,
-        "model_class": type(model).__name__,
-        "warmup_end_step": plan.warmup_end_step,
-        "end_step": plan.end_step,
-        # The step this attempt resumed an interrupted one at (None: it started from the beginning).
-        "resumed_from_step": int(checkpoint.meta["global_step"]) if own is not None else None,
-    }
-    epochs_dir = output_dir / EPOCHS_DIR
-    last_saved: Path | None = own
+class _Attempt:
+    """One attempt at a phase, from its starting point to `checkpoint/`: the epochs left, each ended by
+    an evaluation and a checkpoint in `epochs/`; the last one becomes `checkpoint/`."""
 
-    def finish_epoch(epoch: int) -> None:
-        nonlocal last_saved
-        metrics = loop.evaluate()
+    def __init__(
+        self,
+        ctx: StageContext,
+        phase: str,
+        inputs: _PhaseInputs,
+        start: _StartingPoint,
+        compressed: Any,
+        *,
+        group: Any,
+        device: Any,
+        callbacks: Sequence[Any],
+    ) -> None:
+        import torch
+
+        from ov_movement.training.checkpoint import restore_rng
+        from ov_movement.training.distributed import wrap
+        from ov_movement.training.loop import JsonlLog
+
+        self.config, self.phase, self.plan, self.callbacks = ctx.config, phase, inputs.plan, callbacks
+        self.group = group
+        self.writes = group is None or group.writes  # rank 0 writes every file
+        self.output_dir = Path(ctx.output_dir)
+        self.epochs_dir = self.output_dir / EPOCHS_DIR
+        self.compressed = compressed
+        self.model, self.ctrl, self.composite = compressed.model, compressed.ctrl, compressed.composite
+        trained = self.model
+        if group is not None:
+            trained = wrap(self.model, device)
+            self.composite.distributed()  # NNCF: after the DDP wrapper (composite is ctrl without JPQD)
+        self.optimizer, self.lr_scheduler = _optimizer_and_schedule(
+            self.model, self.config.training, self.plan
+        )
+        train_log = JsonlLog(self.output_dir / TRAIN_LOG) if self.writes else _NoLog()
+        self.state = self._restore_progress(start, train_log)
+        # Before the RNG is set: building the teacher draws random initial weights, and a resumed run must
+        # continue with exactly the generator state an uninterrupted one had.
+        self.distiller = _distiller(ctx, inputs.data, inputs.processor, device)
+        if start.checkpoint is not None:
+            restore_rng(start.checkpoint.rng_state)
+        else:
+            torch.manual_seed(self.config.training.seed)
+        self.loop = self._loop(ctx, inputs, trained, train_log, device)
+        self.base_meta = _checkpoint_meta(self.config, inputs, start, self.model)
+        self.last_saved: Path | None = start.own
+
+    def _restore_progress(self, start: _StartingPoint, train_log: Any) -> Any:
+        """The optimizer's, LR schedule's and NNCF scheduler's state from the checkpoint; the loop's
+        progress from an earlier attempt's (train_log.jsonl cut back to it), else a fresh start."""
+        from ov_movement.training.loop import LoopState
+
+        checkpoint = start.checkpoint
+        if checkpoint is not None:
+            self.optimizer.load_state_dict(checkpoint.optimizer_state)
+            self.lr_scheduler.load_state_dict(checkpoint.lr_scheduler_state)
+            self.composite.scheduler.load_state(checkpoint.meta["scheduler_state"])
+        if start.own is not None:
+            state = LoopState.from_meta(checkpoint.meta)
+            train_log.keep_before(state.global_step)
+            log.info("%s: resuming at step %d from %s", self.phase, state.global_step, start.own)
+        else:
+            train_log.reset()
+            state = LoopState(global_step=self.plan.start_step)
+            if self.phase == MASK:
+                state.extra["sparsity_before"] = _sparsity_snapshot(self.ctrl)
+        return state
+
+    def _loop(
+        self, ctx: StageContext, inputs: _PhaseInputs, trained: Any, train_log: Any, device: Any
+    ) -> Any:
+        from ov_movement.training import stats
+        from ov_movement.training.loop import Loop, grad_scaler
+
+        training = self.config.training
+        return Loop(
+            phase=self.phase,
+            model=trained,
+            eval_model=self.model,
+            group=self.group,
+            precision=training.precision,
+            scaler=grad_scaler(device, training.precision),
+            ctrl=self.ctrl,
+            composite=self.composite,
+            distiller=self.distiller,
+            optimizer=self.optimizer,
+            lr_scheduler=self.lr_scheduler,
+            task=inputs.task,
+            train_features=inputs.data.train.features,
+            eval_features=inputs.data.eval.features,
+            input_names=inputs.input_names,
+            pad_id=inputs.data.pad_id,
+            device=device,
+            batch_size=training.batch_size,
+            eval_batch_size=training.eval_batch_size,
+            steps_per_epoch=self.plan.steps_per_epoch,
+            seed=training.seed,
+            max_grad_norm=training.max_grad_norm,
+            log=train_log,
+            structured_masking=self.config.movement.params.enable_structured_masking,
+            progress=ctx.progress,
+            total_params=stats.model_parameter_count(self.model),
+        )
+
+    def train(self) -> None:
+        """The steps left of the plan, epoch by epoch (the first and last possibly partial)."""
+        state, plan, spe = self.state, self.plan, self.plan.steps_per_epoch
+        if state.global_step == plan.end_step and self.last_saved is None:
+            # mask with training.epochs == warmup_end_epoch: resolve (and freeze) the masks, no fine-tuning.
+            self.loop.freeze_without_step(state)
+            self.finish_epoch(max(0, (state.global_step - 1) // spe))
+        while state.global_step < plan.end_step:
+            epoch, offset = divmod(state.global_step, spe)
+            stop = min(spe, offset + plan.end_step - state.global_step)
+            self.loop.train_epoch(epoch, state, start=offset, stop=stop)
+            self.finish_epoch(epoch)
+
+    def finish_epoch(self, epoch: int) -> None:
+        """Evaluate, write eval.json and a checkpoint (rank 0), then the callbacks."""
+        from ov_movement.training import stats
+
+        state, spe = self.state, self.plan.steps_per_epoch
+        metrics = self.loop.evaluate()
         record = {
             "epoch": epoch,
             "epoch_position": state.global_step / spe,
             "step": state.global_step,
             **metrics,
-            "linear_sparsity": stats.linear_sparsity(ctrl),
+            "linear_sparsity": stats.linear_sparsity(self.ctrl),
         }
         state.eval_history.append(record)
-        meta = {**base_meta, **state.to_meta(), "completed_epochs": state.global_step // spe}
-        last_saved = epochs_dir / f"step-{state.global_step:07d}"
-        if writes:
-            _write_json(output_dir / EVAL_FILE, state.eval_history)
-            save_checkpoint(
-                last_saved,
-                model=model,
-                ctrl=composite,
-                optimizer=optimizer,
-                lr_scheduler=lr_scheduler,
-                meta=meta,
-            )
-            for old in epochs_dir.iterdir():
-                if old != last_saved:
-                    shutil.rmtree(old, ignore_errors=True)
-        if group is not None:
-            _check_replicas(group, model, last_saved)
-            group.barrier()  # no rank runs ahead of a checkpoint it might have to resume from
-        pause_point(phase, "epoch-checkpoint")
-        log.info("%s: %s", phase, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
-        for callback in callbacks:
+        self.last_saved = self.epochs_dir / f"step-{state.global_step:07d}"
+        if self.writes:
+            _write_json(self.output_dir / EVAL_FILE, state.eval_history)
+            self._save_checkpoint(self.last_saved)
+        if self.group is not None:
+            _check_replicas(self.group, self.model, self.last_saved)
+            self.group.barrier()  # no rank runs ahead of a checkpoint it might have to resume from
+        pause_point(self.phase, "epoch-checkpoint")
+        log.info(
+            "%s: %s", self.phase, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}
+        )
+        for callback in self.callbacks:
             callback(epoch, record)
 
-    if state.global_step == plan.end_step and last_saved is None:
-        # mask with training.epochs == warmup_end_epoch: resolve (and freeze) the masks, no fine-tuning.
-        loop.freeze_without_step(state)
-        finish_epoch(max(0, (state.global_step - 1) // spe))
-    while state.global_step < plan.end_step:
-        epoch, offset = divmod(state.global_step, spe)
-        stop = min(spe, offset + plan.end_step - state.global_step)
-        loop.train_epoch(epoch, state, start=offset, stop=stop)
-        finish_epoch(epoch)
+    def _save_checkpoint(self, path: Path) -> None:
+        """A full checkpoint at `path`; the older ones in epochs/ go."""
+        from ov_movement.training.checkpoint import save_checkpoint
 
-    # Finish: the last checkpoint becomes `checkpoint/`; the per-epoch ones go.
-    final = output_dir / CHECKPOINT_DIR
-    if last_saved is None:
-        raise StageError(f"{phase}: nothing was trained (steps {plan.start_step}..{plan.end_step})")
-    if group is not None:
-        group.barrier()  # every rank has read what it needed from epochs/
-    if writes:
-        if last_saved != final:
-            if final.exists():
-                shutil.rmtree(final)
-            last_saved.rename(final)
-        shutil.rmtree(epochs_dir, ignore_errors=True)
-        _write_json(output_dir / EVAL_FILE, state.eval_history)
-        nncf_dir = output_dir / NNCF_LOG_DIR
-        if nncf_dir.is_dir() and not any(nncf_dir.iterdir()):
-            nncf_dir.rmdir()  # NNCF writes structured_sparsity.csv here only when it resolves masks
+        state = self.state
+        meta = {
+            **self.base_meta,
+            **state.to_meta(),
+            "completed_epochs": state.global_step // self.plan.steps_per_epoch,
+        }
+        save_checkpoint(
+            path,
+            model=self.model,
+            ctrl=self.composite,
+            optimizer=self.optimizer,
+            lr_scheduler=self.lr_scheduler,
+            meta=meta,
+        )
+        for old in self.epochs_dir.iterdir():
+            if old != path:
+                shutil.rmtree(old, ignore_errors=True)
 
-    final_linear = stats.linear_sparsity(ctrl)
-    last_eval = state.eval_history[-1] if state.eval_history else {}
-    metrics: dict[str, Any] = {
-        "eval_accuracy": last_eval.get("accuracy"),
-        "eval_loss": last_eval.get("loss"),
-        "linear_sparsity": final_linear,
-        "steps": state.train_steps,
-        "global_step": state.global_step,
-        "seconds_per_step": state.train_seconds / state.train_steps if state.train_steps else None,
-        "epochs": plan.epochs,
-        "resumed_from_step": base_meta["resumed_from_step"],
-    }
-    if compressed.quantization is not None:
-        metrics["weight_quantizers"] = len(compressed.quantization.weight_quantizers)
-        metrics["activation_quantizers"] = len(compressed.quantization.non_weight_quantizers)
-    if group is not None:
-        metrics["processes"] = group.world_size
-    if training.precision not in (None, "fp32"):
-        metrics["precision"] = training.precision
-    if distiller is not None:
-        metrics["distillation_teacher"] = config.distillation.teacher
-    for key in ("f1", "exact_match"):  # exact_match: question answering (its `accuracy` too)
-        if key in last_eval:
-            metrics[f"eval_{key}"] = last_eval[key]
-    if phase == MASK:
-        before = state.extra.get("sparsity_before") or {}
-        table = _sparsity_table(before, _sparsity_snapshot(ctrl), config, state)
-        if writes:
-            _write_json(output_dir / SPARSITY_TABLE, table)
-        metrics["linear_sparsity_before_masking"] = before.get("linear_sparsity")
-        metrics["structured_masking_step"] = state.structured_masking_step
+    def keep_last_checkpoint(self) -> None:
+        """The last checkpoint becomes `checkpoint/`; the per-epoch ones go."""
+        final = self.output_dir / CHECKPOINT_DIR
+        if self.last_saved is None:
+            raise StageError(
+                f"{self.phase}: nothing was trained (steps {self.plan.start_step}..{self.plan.end_step})"
+            )
+        if self.group is not None:
+            self.group.barrier()  # every rank has read what it needed from epochs/
+        if self.writes:
+            if self.last_saved != final:
+                if final.exists():
+                    shutil.rmtree(final)
+                self.last_saved.rename(final)
+            shutil.rmtree(self.epochs_dir, ignore_errors=True)
+            _write_json(self.output_dir / EVAL_FILE, self.state.eval_history)
+            nncf_dir = self.output_dir / NNCF_LOG_DIR
+            if nncf_dir.is_dir() and not any(nncf_dir.iterdir()):
+                nncf_dir.rmdir()  # NNCF writes structured_sparsity.csv here only when it resolves masks
+
+    def metrics(self) -> dict[str, Any]:
+        """The stage's metrics: the last evaluation, sparsity, steps and timing, how it was trained."""
+        from ov_movement.training import stats
+
+        state, training, quantization = self.state, self.config.training, self.compressed.quantization
+        last_eval = state.eval_history[-1] if state.eval_history else {}
+        metrics: dict[str, Any] = {
+            "eval_accuracy": last_eval.get("accuracy"),
+            "eval_loss": last_eval.get("loss"),
+            "linear_sparsity": stats.linear_sparsity(self.ctrl),
+            "steps": state.train_steps,
+            "global_step": state.global_step,
+            "seconds_per_step": state.train_seconds / state.train_steps if state.train_steps else None,
+            "epochs": self.plan.epochs,
+            "resumed_from_step": self.base_meta["resumed_from_step"],
+        }
+        if quantization is not None:
+            metrics["weight_quantizers"] = len(quantization.weight_quantizers)
+            metrics["activation_quantizers"] = len(quantization.non_weight_quantizers)
+        if self.group is not None:
+            metrics["processes"] = self.group.world_size
+        if training.precision not in (None, "fp32"):
+            metrics["precision"] = training.precision
+        if self.distiller is not None:
+            metrics["distillation_teacher"] = self.config.distillation.teacher
+        for key in ("f1", "exact_match"):  # exact_match: question answering (its `accuracy` too)
+            if key in last_eval:
+                metrics[f"eval_{key}"] = last_eval[key]
+        if self.phase == MASK:
+            metrics.update(self._masking_metrics())
+        return metrics
+
+    def _masking_metrics(self) -> dict[str, Any]:
+        """mask: sparsity_table.json (rank 0) and what structured masking kept of heads and neurons."""
+        before = self.state.extra.get("sparsity_before") or {}
+        table = _sparsity_table(before, _sparsity_snapshot(self.ctrl), self.config, self.state)
+        if self.writes:
+            _write_json(self.output_dir / SPARSITY_TABLE, table)
+        metrics = {
+            "linear_sparsity_before_masking": before.get("linear_sparsity"),
+            "structured_masking_step": self.state.structured_masking_step,
+        }
         for kind in ("attention_heads", "ffn_neurons"):
             units = [b[kind] for b in table["blocks"] if kind in b]
             if units:
                 metrics[f"{kind}_kept"] = sum(u["kept_after"] for u in units)
                 metrics[f"{kind}_total"] = sum(u["total"] for u in units)
-    accuracy = metrics["eval_accuracy"]
-    summary = (
-        f"{phase}: {plan.epochs:g} epoch(s), linear sparsity {final_linear:.1%}"
-        + (
-            f", QAT ({metrics['weight_quantizers']} weight quantizers)"
-            if compressed.quantization is not None
-            else ""
+        return metrics
+
+    def summary(self, metrics: dict[str, Any]) -> str:
+        accuracy = metrics["eval_accuracy"]
+        summary = (
+            f"{self.phase}: {self.plan.epochs:g} epoch(s), linear sparsity {metrics['linear_sparsity']:.1%}"
+            + (
+                f", QAT ({metrics['weight_quantizers']} weight quantizers)"
+                if self.compressed.quantization is not None
+                else ""
+            )
+            + (f", eval accuracy {accuracy:.4f}" if accuracy is not None else "")
         )
-        + (f", eval accuracy {accuracy:.4f}" if accuracy is not None else "")
-    )
-    if metrics["resumed_from_step"] is not None:
-        summary += f" (resumed at step {metrics['resumed_from_step']})"
-    if not writes:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return StageResult(metrics=metrics, summary=summary)
+        if metrics["resumed_from_step"] is not None:
+            summary += f" (resumed at step {metrics['resumed_from_step']})"
+        return summary
+
+
+def _checkpoint_meta(config: Any, inputs: _PhaseInputs, start: _StartingPoint, model: Any) -> dict[str, Any]:
+    """What every checkpoint of the attempt records besides the loop's progress."""
+    plan = inputs.plan
+    return {
+        "phase": plan.phase,
+        "resume_key": start.key,
+        "steps_per_epoch": plan.steps_per_epoch,
+        "num_labels": int(model.config.num_labels),
+        "label_names": inputs.data.label_names,
+        "input_names": list(inputs.input_names),
+        "max_seq_length": config.data.max_seq_length,
+        "model_class": type(model).__name__,
+        "warmup_end_step": plan.warmup_end_step,
+        "end_step": plan.end_step,
+        # The step this attempt resumed an interrupted one at (None: it started from the beginning).
+        "resumed_from_step": start.resumed_from_step,
+    }
 
 
 def _range_init_data(data: Any, task: Any, input_names: Any, batch_size: int, device: Any, limit: int):
