@@ -24,6 +24,7 @@ from ov_movement.reporting.sources import (
 from ov_movement.runner.store import MANIFEST
 from ov_movement.stages.baseline import EVAL_FILE as BASELINE_EVAL_FILE
 from ov_movement.stages.benchmark import SUMMARY_NAME as BENCHMARK_FILE
+from ov_movement.stages.convert import STATS_FILE
 from ov_movement.training.session import EVAL_FILE as TRAINING_EVAL_FILE
 from ov_movement.training.session import SPARSITY_TABLE, TRAIN_LOG
 
@@ -37,7 +38,7 @@ WARMUP_EVAL = ("sparsify", TRAINING_EVAL_FILE)
 FINAL_LOG = ("mask", TRAIN_LOG)
 FINAL_EVAL = ("mask", TRAINING_EVAL_FILE)
 SPARSITY = ("mask", SPARSITY_TABLE)
-IR_STATS = ("convert", "stats.json")
+IR_STATS = ("convert", STATS_FILE)
 BENCHMARK = ("benchmark", BENCHMARK_FILE)
 BASELINE_EVAL = ("baseline", BASELINE_EVAL_FILE)
 SOURCES = (WARMUP_LOG, WARMUP_EVAL, FINAL_LOG, FINAL_EVAL, SPARSITY, IR_STATS, BENCHMARK, BASELINE_EVAL)

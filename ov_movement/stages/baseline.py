@@ -87,7 +87,8 @@ class _DenseTraining:
         import torch
 
         from ov_movement.model_inputs import prepare_data
-        from ov_movement.models import build_model, get_task, load_processor, model_input_names
+        from ov_movement.models import build_model, load_processor, model_input_names
+        from ov_movement.tasks import get_task
         from ov_movement.training import distributed
         from ov_movement.training.loop import (
             OptimizerStep,

@@ -33,6 +33,7 @@ from ov_movement.benchmarking.variants import (
 from ov_movement.errors import StageError
 from ov_movement.reporting.sources import final_eval_metrics, read_json
 from ov_movement.stages.base import StageContext, StageResult
+from ov_movement.stages.convert import STATS_FILE
 from ov_movement.training.session import EVAL_FILE as TRAINING_EVAL_FILE
 
 SUMMARY_NAME = "benchmark.json"
@@ -128,7 +129,7 @@ def _pair_speedups(runs: list[RunResult], paths: dict[str, Path], noise_threshol
 
 def _flop_bound(ctx: StageContext) -> float | None:
     convert_dir = ctx.inputs.get("convert")
-    stats = read_json(convert_dir / "stats.json") if convert_dir else None
+    stats = read_json(convert_dir / STATS_FILE) if convert_dir else None
     value = (stats or {}).get("flop_bound_speedup")
     return float(value) if isinstance(value, int | float) else None
 

@@ -30,7 +30,14 @@ from ov_movement.errors import StageError
 from ov_movement.metrics import class_predictions
 from ov_movement.pause_points import pause_point
 from ov_movement.stages.base import StageContext, StageResult
-from ov_movement.stages.export import ONNX_FILE, QAT_ONNX, QAT_REFERENCE
+from ov_movement.stages.export import (
+    ONNX_FILE,
+    QAT_ONNX,
+    QAT_REFERENCE,
+    SAMPLES_FILE,
+    SHRINK_FILE,
+    SHRUNK_ONNX,
+)
 
 if TYPE_CHECKING:
     from ov_movement.config.pipeline import ConvertConfig
@@ -39,12 +46,13 @@ log = logging.getLogger(__name__)
 
 
 # The IRs this stage writes: their names are the variants table's (benchmark and report read it).
+STATS_FILE = "stats.json"  # sizes, FLOPs, the MatMul table and the verification of the IRs
 DENSE_XML = VARIANTS[DENSE].file
 PRUNED_XML = VARIANTS[PRUNED].file
 
 
 def run(ctx: StageContext) -> StageResult:
-    from ov_movement.models import get_task
+    from ov_movement.tasks import get_task
 
     return build_irs(
         ctx.input("export"), ctx.output_dir, ctx.config.convert, task=get_task(ctx.config.model.task)
@@ -52,7 +60,7 @@ def run(ctx: StageContext) -> StageResult:
 
 
 def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any = None) -> StageResult:
-    """`task` (models.get_task): its metrics score pruned_qat.xml (only needed for JPQD exports)."""
+    """`task` (tasks.get_task): its metrics score pruned_qat.xml (only needed for JPQD exports)."""
     from ov_movement.deploy import stats
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +90,7 @@ def build_irs(export_dir: Path, out_dir: Path, cfg: ConvertConfig, *, task: Any 
     }
     if (export_dir / QAT_ONNX).exists():
         result["pruned_qat"] = _build_qat(export_dir, out_dir, cfg, structure, reference_names, task)
-    (out_dir / "stats.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (out_dir / STATS_FILE).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
     return _stage_result(result, check.reports)
 
@@ -101,10 +109,10 @@ class _Exported:
         from ov_movement.deploy.structure import ModelStructure
 
         onnx_path = export_dir / ONNX_FILE
-        shrunk_path = export_dir / "model_shrunk.onnx"
-        with np.load(export_dir / "samples.npz") as npz:
+        shrunk_path = export_dir / SHRUNK_ONNX
+        with np.load(export_dir / SAMPLES_FILE) as npz:
             samples = {k: npz[k][: cfg.verify_samples] for k in npz.files}
-        shrink_info = json.loads((export_dir / "shrink.json").read_text(encoding="utf-8"))
+        shrink_info = json.loads((export_dir / SHRINK_FILE).read_text(encoding="utf-8"))
         structure = (
             ModelStructure.from_json(shrink_info["structure"]) if shrink_info.get("structure") else None
         )
@@ -352,7 +360,7 @@ def _prune(source: Path, cfg: ConvertConfig):
 
 
 def _hint(source: Path) -> str:
-    if source.name == "model_shrunk.onnx":
+    if source.name == SHRUNK_ONNX:
         return ""
     return " (set export.shrink: always to drop the masked structure torch-side before export)"
 

@@ -64,6 +64,10 @@ def run(ctx: StageContext) -> StageResult:
 ONNX_FILE = VARIANTS[ONNX].file  # the variants table names it (benchmark reads it)
 QAT_ONNX = "model_qat.onnx"
 QAT_REFERENCE = "qat_reference.npz"
+SHRUNK_ONNX = "model_shrunk.onnx"  # with export.shrink: the masked structure dropped torch-side
+SAMPLES_FILE = "samples.npz"  # the verification inputs, convert checks its IRs on them
+SHRINK_FILE = "shrink.json"  # the masked structure and what was dropped torch-side
+VERIFICATION_FILE = "verification.json"
 # Q/DQ opsets: per-channel QuantizeLinear needs 13.
 QDQ_MIN_OPSET = 13
 # Quantize/dequantize pairs snap activations to a grid: where ONNX Runtime's float accumulation
@@ -106,8 +110,8 @@ def export_model(
     if plan:
         shrunk = shrink_model(copy.deepcopy(model), structure, plan)
         reports.append(_compare(reference, _torch(shrunk, samples), cfg.atol, "shrunk torch model", where))
-        export_onnx(shrunk, samples, out_dir / "model_shrunk.onnx", opset=cfg.opset, dynamic=cfg.dynamic_axes)
-        reports.append(_check_onnx(out_dir / "model_shrunk.onnx", samples, reference, cfg.atol, where))
+        export_onnx(shrunk, samples, out_dir / SHRUNK_ONNX, opset=cfg.opset, dynamic=cfg.dynamic_axes)
+        reports.append(_check_onnx(out_dir / SHRUNK_ONNX, samples, reference, cfg.atol, where))
 
     fp32_diff = max(r.max_abs_diff or 0.0 for r in reports)
     qat_reports = []
@@ -115,14 +119,14 @@ def export_model(
         qat_reports = _export_qat(*qat, samples, names, out_dir, cfg, where, structure=structure, plan=plan)
     reports += qat_reports
 
-    np.savez(out_dir / "samples.npz", **samples)
+    np.savez(out_dir / SAMPLES_FILE, **samples)
     shrink_info = plan_to_json(cfg.shrink, plan) | {
-        "onnx": "model_shrunk.onnx" if plan else None,
+        "onnx": SHRUNK_ONNX if plan else None,
         "structure": structure.to_json() if structure else None,
     }
-    _write_json(out_dir / "shrink.json", shrink_info)
+    _write_json(out_dir / SHRINK_FILE, shrink_info)
     _write_json(
-        out_dir / "verification.json", {"reference": "torch", "reports": [r.to_json() for r in reports]}
+        out_dir / VERIFICATION_FILE, {"reference": "torch", "reports": [r.to_json() for r in reports]}
     )
     for report in reports:
         report.raise_if_failed()

@@ -33,7 +33,8 @@ def load_qat_network(config: Any, checkpoint_dir: Path, config_dir: Path) -> tup
     """(model, NNCF's QuantizationController) of a JPQD checkpoint, masks baked in, eval, CPU, float32.
 
     The model is the HF model whose compressed part is NNCF's network (heads outside it included)."""
-    from ov_movement.models import build_model, get_task, load_processor, model_input_names
+    from ov_movement.models import build_model, load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.checkpoint import load_checkpoint
     from ov_movement.training.nncf_setup import compress, ensure_nncf, nncf_config_dict
 

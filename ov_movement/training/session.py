@@ -214,7 +214,8 @@ class _PhaseInputs:
 
 def _phase_inputs(ctx: StageContext, phase: str) -> _PhaseInputs:
     from ov_movement.model_inputs import prepare_data
-    from ov_movement.models import get_task, load_processor, model_input_names
+    from ov_movement.models import load_processor, model_input_names
+    from ov_movement.tasks import get_task
     from ov_movement.training.loop import steps_per_epoch
 
     config = ctx.config
