@@ -81,14 +81,7 @@ def main(args: argparse.Namespace) -> int:
         console.print(Text(loaded.config.description))
     for line in headline(data):
         console.print(Text(line))
-    for table in (
-        tables.variants_table(data),
-        tables.accuracy_table(data),
-        tables.size_table(data.stats),
-        tables.structure_table(data.blocks),
-        tables.benchmark_table(data.benchmark),
-        tables.machine_table(data.benchmark),
-    ):
+    for table in tables.summary_tables(data):
         if table.rows:
             _print_table(table)
     for stage in stage_names():  # stages the tables do not cover (plugins'): their own summary line

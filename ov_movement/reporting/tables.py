@@ -334,6 +334,19 @@ def machine_table(benchmark: Mapping[str, Any] | None) -> Table:
     return Table("Machine", ["", "value"], rows)
 
 
+def summary_tables(data: ReportData) -> list[Table]:
+    """The tables every form of the report shows, in its order: `ov-movement report` prints them,
+    the report stage writes them to tables.json (report.md renders each in its own section)."""
+    return [
+        variants_table(data),
+        accuracy_table(data),
+        structure_table(data.blocks),
+        size_table(data.stats),
+        benchmark_table(data.benchmark),
+        machine_table(data.benchmark),
+    ]
+
+
 def _cell(text: str) -> str:
     return literal.to_markdown(text).replace("|", "\\|").replace("\n", " ")
 
@@ -382,10 +395,8 @@ def parse_markdown_table(text: str) -> list[dict[str, str]]:
 
 __all__ = [
     "NA",
-    "Table",
     "accuracy_table",
     "benchmark_table",
-    "variants_table",
     "config_table",
     "layer_table",
     "machine_table",
@@ -393,5 +404,8 @@ __all__ = [
     "size_table",
     "source",
     "structure_table",
+    "summary_tables",
+    "Table",
     "to_markdown",
+    "variants_table",
 ]

@@ -39,15 +39,8 @@ def run(ctx: StageContext) -> StageResult:
     if ctx.config.report.html:
         (out / REPORT_HTML).write_text(render_html(markdown, out, data.title), encoding="utf-8")
     # The same tables as data, for scripts that would otherwise scrape the Markdown.
-    table_list = [
-        tables.variants_table(data),
-        tables.accuracy_table(data),
-        tables.structure_table(data.blocks),
-        tables.size_table(data.stats),
-        tables.benchmark_table(data.benchmark),
-        tables.machine_table(data.benchmark),
-    ]
-    (out / TABLES_JSON).write_text(json.dumps([asdict(t) for t in table_list], indent=1, ensure_ascii=False))
+    table_list = [asdict(table) for table in tables.summary_tables(data)]
+    (out / TABLES_JSON).write_text(json.dumps(table_list, indent=1, ensure_ascii=False))
 
     metrics: dict[str, object] = {"missing_inputs": len(data.missing)}
     if data.final_linear_sparsity_pct is not None:
