@@ -45,3 +45,8 @@ def test_validate_is_light_and_fast():
     found = _probe(body)
     assert found["heavy"] == []
     assert found["elapsed"] < 1.0, f"validate took {found['elapsed']:.2f} s"
+
+
+def test_reading_a_report_is_light():
+    """`ov-movement report` reads JSON files: the ML stack stays out (numpy included)."""
+    assert _probe("import ov_movement.reporting.collect")["heavy"] == []

@@ -56,6 +56,9 @@ QUANTIZED_FROM: dict[str, str] = {DENSE: DENSE_INT8, PRUNED: PRUNED_INT8}
 
 # Speedups are relative to this one (the model a user has before any optimisation).
 REFERENCE = DENSE
+# The convert stage's statistics of the IRs it writes (sizes, FLOPs, the MatMul table, the
+# verification): named here, next to the IR files, so readers need not import that stage (numpy).
+IR_STATS_FILE = "stats.json"
 
 
 def label(name: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ov_movement.benchmarking.variants import IR_STATS_FILE as STATS_FILE
 from ov_movement.reporting.sources import (
     BlockRow,
     LayerRow,
@@ -24,7 +25,6 @@ from ov_movement.reporting.sources import (
 from ov_movement.runner.store import MANIFEST
 from ov_movement.stages.baseline import EVAL_FILE as BASELINE_EVAL_FILE
 from ov_movement.stages.benchmark import SUMMARY_NAME as BENCHMARK_FILE
-from ov_movement.stages.convert import STATS_FILE
 from ov_movement.training.session import EVAL_FILE as TRAINING_EVAL_FILE
 from ov_movement.training.session import SPARSITY_TABLE, TRAIN_LOG
 

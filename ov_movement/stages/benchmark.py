@@ -30,10 +30,10 @@ from ov_movement.benchmarking.variants import (
     REFERENCE,
     VARIANTS,
 )
+from ov_movement.benchmarking.variants import IR_STATS_FILE as STATS_FILE
 from ov_movement.errors import StageError
 from ov_movement.reporting.sources import final_eval_metrics, read_json
 from ov_movement.stages.base import StageContext, StageResult
-from ov_movement.stages.convert import STATS_FILE
 from ov_movement.training.session import EVAL_FILE as TRAINING_EVAL_FILE
 
 SUMMARY_NAME = "benchmark.json"

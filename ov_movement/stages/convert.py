@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ov_movement.benchmarking.variants import DENSE, PRUNED, PRUNED_QAT, VARIANTS
+from ov_movement.benchmarking.variants import DENSE, IR_STATS_FILE, PRUNED, PRUNED_QAT, VARIANTS
 from ov_movement.errors import StageError
 from ov_movement.metrics import class_predictions
 from ov_movement.pause_points import pause_point
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 
 # The IRs this stage writes: their names are the variants table's (benchmark and report read it).
-STATS_FILE = "stats.json"  # sizes, FLOPs, the MatMul table and the verification of the IRs
+STATS_FILE = IR_STATS_FILE
 DENSE_XML = VARIANTS[DENSE].file
 PRUNED_XML = VARIANTS[PRUNED].file
 
