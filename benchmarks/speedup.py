@@ -185,7 +185,8 @@ def main() -> int:
         type=float,
         default=DEFAULT_NOISE_THRESHOLD,
         help="largest accepted (max - min) / median of a figure's per-round speedups and of one IR's "
-        "per-round medians (default %(default)s, as benchmark.noise_threshold)",
+        "per-round medians; from 6 rounds on the most extreme round on each side is set aside "
+        "(default %(default)s, as benchmark.noise_threshold)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

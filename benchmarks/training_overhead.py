@@ -90,7 +90,8 @@ def main() -> int:
         type=float,
         default=DEFAULT_NOISE_THRESHOLD,
         help="largest accepted (max - min) / median of the per-pair time ratios and of one side's "
-        "per-pair times (default %(default)s, as benchmark.noise_threshold)",
+        "per-pair times; from 6 pairs on the most extreme pair on each side is set aside "
+        "(default %(default)s, as benchmark.noise_threshold)",
     )
     args = parser.parse_args()
 

@@ -7,6 +7,7 @@ moved the result.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -14,11 +15,18 @@ from typing import Any
 
 from ov_movement.benchmarking.benchmark_app import RunResult
 
-# Largest (max - min) / median accepted for the per-round speedups and for one model's per-round
-# medians before a result is called noise. From measurements on the 2-core development machine
-# (docs/benchmarking.md): quiet runs' ratios spread at most 0.08 (17 of 18 results); every window
-# of rounds measured on the loaded machine had a ratio or raw-median spread of 0.11 or more.
+# Largest relative spread (see `relative_spread`) accepted for the per-round speedups and for one
+# model's per-round medians before a result is called noise. From measurements on the 2-core
+# development machine (docs/benchmarking.md): quiet runs' ratios spread at most 0.08 (17 of 18
+# results); every window of rounds measured on the loaded machine had a ratio or raw-median spread
+# of 0.11 or more.
 DEFAULT_NOISE_THRESHOLD = 0.10
+# The spread is judged over a distribution-free confidence interval for the median of the rounds,
+# at least this likely to hold it. Up to 5 rounds that interval is min..max; from 6 rounds on the
+# most extreme round on each side falls outside it, from 9 rounds the two most extreme. So more
+# rounds, the advice for a noisy result, narrow the judged spread instead of widening it, as the
+# range of ever more rounds would.
+MEDIAN_CONFIDENCE = 0.75
 # Most CPU other processes may use during a round, in cores, before its figures are called noise.
 # A quiet 2-core machine measures ~0.01-0.05 (kernel threads, the runner's own progress output is
 # not counted); two busy loops measure ~1 and more.
@@ -34,10 +42,29 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
+def _median_coverage(rounds: int, rank: int) -> float:
+    """Probability that the rank-th smallest and rank-th largest of `rounds` independent values
+    enclose their distribution's median: 1 - 2 P(Binomial(rounds, 1/2) < rank)."""
+    below = sum(math.comb(rounds, i) for i in range(rank))
+    return 1 - 2 * below / 2**rounds
+
+
+def median_interval(values: Sequence[float]) -> tuple[float, float, int]:
+    """The narrowest order-statistic interval for the median with coverage >= MEDIAN_CONFIDENCE:
+    (low, high, rounds set aside on each side). With too few values for that, min..max."""
+    ordered = sorted(values)
+    rank = 1
+    while rank < (len(ordered) + 1) // 2 and _median_coverage(len(ordered), rank + 1) >= MEDIAN_CONFIDENCE:
+        rank += 1
+    return ordered[rank - 1], ordered[len(ordered) - rank], rank - 1
+
+
 def relative_spread(values: Sequence[float]) -> float:
-    """(max - min) / median: how far apart the rounds landed, as a share of the typical value."""
+    """(high - low) / median over `median_interval`: how far apart the rounds landed, as a share of
+    the typical value. Up to 5 values that is (max - min) / median."""
     median = statistics.median(values)
-    return (max(values) - min(values)) / median if median else float("inf")
+    low, high, _ = median_interval(values)
+    return (high - low) / median if median else float("inf")
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,9 @@ class Verdict:
         if self.noisy is None:
             return f"{self.rounds} round: no spread to judge noise by"
         spreads = f"per-round ratios spread {self.ratio_spread:.0%}"
+        set_aside = median_interval(range(self.rounds))[2]
+        if set_aside:
+            spreads += f" (the middle {self.rounds - 2 * set_aside} of {self.rounds} rounds)"
         if self.background_cores is None:
             return (
                 f"{spreads} and raw medians {self.raw_spread:.0%}: "
@@ -83,7 +113,7 @@ def noise_verdict(
     threshold: float = DEFAULT_NOISE_THRESHOLD,
     background_cores: float | None = None,
 ) -> Verdict:
-    """Noisy when the per-round ratios spread wider than `threshold` times their median, or the
+    """Noisy when the per-round ratios spread (`relative_spread`) wider than `threshold`, or the
     machine was shared: other processes used more than MAX_BACKGROUND_CORES during a round
     (`background_cores`, the largest over the rounds). Where that was not measured, a spread of any
     model's per-round medians wider than `threshold` stands in for it. Ratios must be taken within
@@ -181,8 +211,10 @@ def _paired(
 __all__ = [
     "DEFAULT_NOISE_THRESHOLD",
     "MAX_BACKGROUND_CORES",
+    "MEDIAN_CONFIDENCE",
     "NOISE_ADVICE",
     "Verdict",
+    "median_interval",
     "noise_verdict",
     "paired_speedup",
     "relative_spread",

@@ -291,7 +291,8 @@ class BenchmarkConfig(StrictModel):
     noise_threshold: number(gt=0, le=100, real=True) = Field(
         DEFAULT_NOISE_THRESHOLD,
         description="Largest accepted (max - min) / median of the per-round speedups, and of one model's "
-        "per-round medians: wider, and the speedup is reported as noise instead of a figure.",
+        "per-round medians: wider, and the speedup is reported as noise instead of a figure. From 6 repeats "
+        "on, the most extreme round on each side is set aside (two from 9): a 75% interval for the median.",
     )
 
 

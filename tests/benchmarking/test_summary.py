@@ -1,7 +1,9 @@
+import math
+
 import pytest
 
 from ov_movement.benchmarking.benchmark_app import RunResult
-from ov_movement.benchmarking.summary import noise_verdict, spread, summarize
+from ov_movement.benchmarking.summary import median_interval, noise_verdict, spread, summarize
 
 
 def run(model: str, repeat: int, latency: float, fps: float, background: float | None = None) -> RunResult:
@@ -128,3 +130,30 @@ def test_the_busiest_round_decides_and_an_unmeasured_round_falls_back_to_the_med
     assert summarize(quiet + pruned)["speedup"]["pruned"]["noise"]["latency"]["noisy"] is True
     pruned[1] = run("pruned", 1, 5.5, 200, background=None)  # raw medians spread 20%: judged by them
     assert summarize(quiet + pruned)["speedup"]["pruned"]["noise"]["latency"]["noisy"] is True
+
+
+def test_more_rounds_set_one_outlier_aside_instead_of_widening_the_spread():
+    # The advice for a noisy result is "more repeats": one bad round among 3 is noise, the same bad
+    # round among 7 steady ones is an outlier outside the median's interval, and the figure stands.
+    outlier = 1.54
+    three = noise_verdict([1.90, outlier, 1.92], {}, 0.10, 0.03)
+    assert three.noisy is True and three.ratio_spread == pytest.approx((1.92 - 1.54) / 1.90)
+    seven = noise_verdict([1.90, outlier, 1.92, 1.88, 1.91, 1.89, 1.93], {}, 0.10, 0.03)
+    assert seven.noisy is False
+    assert seven.ratio_spread == pytest.approx((1.92 - 1.88) / 1.90)
+    assert "(the middle 5 of 7 rounds)" in seven.reason
+    # Two bad rounds on the same side are not set aside: the interval still reaches one of them.
+    assert noise_verdict([1.90, outlier, 1.55, 1.88, 1.91, 1.89, 1.93], {}, 0.10, 0.03).noisy is True
+
+
+@pytest.mark.parametrize(
+    ("rounds", "set_aside"), [(2, 0), (3, 0), (5, 0), (6, 1), (8, 1), (9, 2), (10, 2), (11, 3), (20, 6)]
+)
+def test_the_median_interval_holds_the_median_at_least_three_times_in_four(rounds, set_aside):
+    low, high, aside = median_interval([float(v) for v in range(rounds)])
+    assert aside == set_aside and (low, high) == (set_aside, rounds - 1 - set_aside)
+    # Coverage of the order-statistic interval: 1 - 2 P(Binomial(n, 1/2) < rank), rank = aside + 1.
+    coverage = 1 - 2 * sum(math.comb(rounds, i) for i in range(aside + 1)) / 2**rounds
+    assert coverage >= 0.75 or aside == 0
+    one_more_set_aside = 1 - 2 * sum(math.comb(rounds, i) for i in range(aside + 2)) / 2**rounds
+    assert one_more_set_aside < 0.75  # the narrowest such interval
