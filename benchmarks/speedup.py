@@ -145,11 +145,19 @@ def quantize(source: Path, target: Path) -> None:
 
 
 def time_models(
-    models: dict[str, Path], hint: str, batch: int, seconds: int, repeats: int, work: Path
+    models: dict[str, Path],
+    hint: str,
+    batch: int,
+    seconds: int,
+    repeats: int,
+    work: Path,
+    nthreads: int | None = None,
 ) -> list:
     from ov_movement.benchmarking.benchmark_app import BenchmarkSettings, run_interleaved
 
-    settings = BenchmarkSettings(hint=hint, time_s=seconds, batch_size=batch, seq_length=SEQ)
+    settings = BenchmarkSettings(
+        hint=hint, time_s=seconds, batch_size=batch, seq_length=SEQ, nthreads=nthreads
+    )
 
     def progress(run) -> None:
         print(
@@ -178,6 +186,9 @@ def main() -> int:
     # a figure, not NOISY; docs/benchmarking.md.
     parser.add_argument("--time", type=int, default=4, help="seconds per benchmark_app run")
     parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds")
+    parser.add_argument(
+        "--nthreads", type=int, help="inference threads per benchmark_app run (as benchmark.nthreads)"
+    )
     parser.add_argument(
         "--run",
         type=Path,
@@ -256,8 +267,10 @@ def main() -> int:
             flush=True,
         )
         results = {
-            ("latency", 1): time_models(models, "latency", 1, args.time, args.repeats, work),
-            ("throughput", 8): time_models(models, "throughput", 8, args.time, args.repeats, work),
+            ("latency", 1): time_models(models, "latency", 1, args.time, args.repeats, work, args.nthreads),
+            ("throughput", 8): time_models(
+                models, "throughput", 8, args.time, args.repeats, work, args.nthreads
+            ),
         }
 
         machine = machine_info()
@@ -298,7 +311,7 @@ def main() -> int:
                 f"\nNOISY: {len(noisy)} figure(s) are not measurements (the rounds disagree, or the machine "
                 "was shared):\n  "
                 + "\n  ".join(noisy)
-                + f"\n{NOISE_ADVICE.capitalize()} (here: --repeats, --time).",
+                + f"\n{NOISE_ADVICE.capitalize()} (here: --repeats, --time, --nthreads).",
                 file=sys.stderr,
             )
             return NOISY_EXIT
