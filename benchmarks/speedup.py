@@ -200,7 +200,7 @@ def main() -> int:
         type=float,
         default=DEFAULT_NOISE_THRESHOLD,
         help="largest accepted (max - min) / median of a figure's per-round speedups and of one IR's "
-        "per-round medians; from 6 rounds on the most extreme round on each side is set aside "
+        "per-round medians; from 6 rounds on the most extreme round on each side is set aside (two from 9) "
         "(default %(default)s, as benchmark.noise_threshold)",
     )
     parser.add_argument("--seed", type=int, default=0)

@@ -90,7 +90,7 @@ def main() -> int:
         type=float,
         default=DEFAULT_NOISE_THRESHOLD,
         help="largest accepted (max - min) / median of the per-pair time ratios and of one side's "
-        "per-pair times; from 6 pairs on the most extreme pair on each side is set aside "
+        "per-pair times; from 6 pairs on the most extreme pair on each side is set aside (two from 9) "
         "(default %(default)s, as benchmark.noise_threshold)",
     )
     args = parser.parse_args()

@@ -49,14 +49,20 @@ def _median_coverage(rounds: int, rank: int) -> float:
     return 1 - 2 * below / 2**rounds
 
 
-def median_interval(values: Sequence[float]) -> tuple[float, float, int]:
-    """The narrowest order-statistic interval for the median with coverage >= MEDIAN_CONFIDENCE:
-    (low, high, rounds set aside on each side). With too few values for that, min..max."""
-    ordered = sorted(values)
+def rounds_set_aside(rounds: int) -> int:
+    """How many of `rounds` values on each side fall outside the narrowest order-statistic interval
+    for their median with coverage >= MEDIAN_CONFIDENCE (0: too few rounds, min..max)."""
     rank = 1
-    while rank < (len(ordered) + 1) // 2 and _median_coverage(len(ordered), rank + 1) >= MEDIAN_CONFIDENCE:
+    while rank < (rounds + 1) // 2 and _median_coverage(rounds, rank + 1) >= MEDIAN_CONFIDENCE:
         rank += 1
-    return ordered[rank - 1], ordered[len(ordered) - rank], rank - 1
+    return rank - 1
+
+
+def median_interval(values: Sequence[float]) -> tuple[float, float, int]:
+    """That interval for `values`: (low, high, rounds set aside on each side)."""
+    ordered = sorted(values)
+    aside = rounds_set_aside(len(ordered))
+    return ordered[aside], ordered[len(ordered) - 1 - aside], aside
 
 
 def relative_spread(values: Sequence[float]) -> float:
@@ -84,7 +90,7 @@ class Verdict:
         if self.noisy is None:
             return f"{self.rounds} round: no spread to judge noise by"
         spreads = f"per-round ratios spread {self.ratio_spread:.0%}"
-        set_aside = median_interval(range(self.rounds))[2]
+        set_aside = rounds_set_aside(self.rounds)
         if set_aside:
             spreads += f" (the middle {self.rounds - 2 * set_aside} of {self.rounds} rounds)"
         if self.background_cores is None:
@@ -218,6 +224,7 @@ __all__ = [
     "noise_verdict",
     "paired_speedup",
     "relative_spread",
+    "rounds_set_aside",
     "spread",
     "summarize",
 ]
